@@ -1,0 +1,246 @@
+/**
+ * The autoscaler's settings: defaults in one place, parsed from flags and
+ * environment variables, every field validated at start-up.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { type LogLevel, parseLogLevel } from "@common/log.ts";
+import { durationSeconds } from "@common/promql.ts";
+
+/** Validated settings of one autoscaler process. */
+export interface AutoscalerConfig {
+  prometheusUrl: string;
+  policy: "rate";
+  /** Requests per second per replica (rate policy). */
+  targetRate: number;
+  /** PromQL rate window, e.g. `10s`. */
+  window: string;
+  /** Prometheus scrape interval, seconds; the window must cover four of them. */
+  scrapeIntervalSeconds: number;
+  intervalSeconds: number;
+  min: number;
+  max: number;
+  scaleDownWindowSeconds: number;
+  scaler: "local";
+  targetsFile: string;
+  logDir?: string;
+  modelPath?: string;
+  replicaThreads: number;
+  host: string;
+  port: number;
+  dryRun: boolean;
+  exitWithParent: boolean;
+  logLevel: LogLevel;
+}
+
+/** Defaults, chosen for one 2-core machine running the demo. */
+export const DEFAULTS = {
+  prometheusUrl: "http://127.0.0.1:9090",
+  policy: "rate",
+  targetRate: "5",
+  window: "10s",
+  scrapeInterval: "1s",
+  interval: "2",
+  min: "1",
+  max: "4",
+  scaleDownWindow: "30",
+  scaler: "local",
+  targetsFile: "run/targets/model.json",
+  replicaThreads: "1",
+  host: "127.0.0.1",
+  port: "9102",
+  logLevel: "info",
+} as const;
+
+/** Settings that failed validation, all of them at once. */
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid autoscaler settings:\n  - ${problems.join("\n  - ")}`);
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+/** Usage text printed by `--help`. */
+export const USAGE = `Usage: deno task autoscale [flags]
+
+  --prometheus URL        Prometheus base URL (env PROMETHEUS_URL) [${DEFAULTS.prometheusUrl}]
+  --policy NAME           scaling policy: rate [${DEFAULTS.policy}]
+  --target-rate N         requests/s one replica should carry [${DEFAULTS.targetRate}]
+  --window DURATION       PromQL rate window, >= 4 scrape intervals [${DEFAULTS.window}]
+  --scrape-interval D     Prometheus scrape interval [${DEFAULTS.scrapeInterval}]
+  --interval SECONDS      time between decisions [${DEFAULTS.interval}]
+  --min N, --max N        replica bounds [${DEFAULTS.min}, ${DEFAULTS.max}]
+  --scale-down-window S   seconds a higher recommendation blocks a scale-down
+                          [${DEFAULTS.scaleDownWindow}]
+  --scaler NAME           local (replicas as child processes) [${DEFAULTS.scaler}]
+  --targets FILE          file_sd target file the local scaler writes [${DEFAULTS.targetsFile}]
+  --log-dir DIR           one log file per local replica (default: discard)
+  --model PATH            model file for local replicas (default: the model's own)
+  --replica-threads N     ONNX Runtime threads per local replica [${DEFAULTS.replicaThreads}]
+  --host H, --port P      where /metrics listens; port 0 = any [${DEFAULTS.host}:${DEFAULTS.port}]
+  --dry-run               decide and log, change nothing
+  --exit-with-parent      stop when stdin closes (set by the demo)
+  env LOG_LEVEL           debug, info, warn, error [${DEFAULTS.logLevel}]`;
+
+function parseFlags(args: string[]) {
+  return parseArgs({
+    args,
+    strict: true,
+    options: {
+      prometheus: { type: "string" },
+      policy: { type: "string" },
+      "target-rate": { type: "string" },
+      window: { type: "string" },
+      "scrape-interval": { type: "string" },
+      interval: { type: "string" },
+      min: { type: "string" },
+      max: { type: "string" },
+      "scale-down-window": { type: "string" },
+      scaler: { type: "string" },
+      targets: { type: "string" },
+      "log-dir": { type: "string" },
+      model: { type: "string" },
+      "replica-threads": { type: "string" },
+      host: { type: "string" },
+      port: { type: "string" },
+      "dry-run": { type: "boolean", default: false },
+      "exit-with-parent": { type: "boolean", default: false },
+    },
+  });
+}
+
+/**
+ * Parses flags and environment into settings.
+ *
+ * @throws {ConfigError} listing every invalid setting
+ */
+export function parseConfig(
+  args: string[],
+  env: Record<string, string | undefined>,
+): AutoscalerConfig {
+  let parsed;
+  try {
+    parsed = parseFlags(args);
+  } catch (error) {
+    // Unknown flags and missing values: node's parser says which one.
+    throw new ConfigError([(error as Error).message]);
+  }
+  const { values } = parsed;
+  const problems: string[] = [];
+  const number = (flag: string, text: string, check: (n: number) => boolean, rule: string) => {
+    const value = Number(text);
+    if (text.trim() === "" || !Number.isFinite(value) || !check(value)) {
+      problems.push(`--${flag} must be ${rule}, got "${text}"`);
+    }
+    return value;
+  };
+  const integer = (n: number) => Number.isInteger(n);
+
+  const prometheusUrl = values.prometheus ?? env.PROMETHEUS_URL ?? DEFAULTS.prometheusUrl;
+  if (!/^https?:\/\/[^/]+/.test(prometheusUrl)) {
+    problems.push(`--prometheus must be an http(s) URL, got "${prometheusUrl}"`);
+  }
+  const policy = values.policy ?? DEFAULTS.policy;
+  if (policy !== "rate") problems.push(`--policy must be one of: rate; got "${policy}"`);
+  const scaler = values.scaler ?? DEFAULTS.scaler;
+  if (scaler !== "local") problems.push(`--scaler must be one of: local; got "${scaler}"`);
+
+  const targetRate = number(
+    "target-rate",
+    values["target-rate"] ?? DEFAULTS.targetRate,
+    (n) => n > 0,
+    "a number > 0",
+  );
+  const intervalSeconds = number(
+    "interval",
+    values.interval ?? DEFAULTS.interval,
+    (n) => n >= 0.1 && n <= 3600,
+    "seconds between 0.1 and 3600",
+  );
+  const min = number(
+    "min",
+    values.min ?? DEFAULTS.min,
+    (n) => integer(n) && n >= 1,
+    "an integer >= 1",
+  );
+  const max = number(
+    "max",
+    values.max ?? DEFAULTS.max,
+    (n) => integer(n) && n >= 1 && n <= 64,
+    "an integer from 1 to 64",
+  );
+  if (min > max) problems.push(`--min (${min}) must not exceed --max (${max})`);
+  const scaleDownWindowSeconds = number(
+    "scale-down-window",
+    values["scale-down-window"] ?? DEFAULTS.scaleDownWindow,
+    (n) => n >= 0 && n <= 3600,
+    "seconds from 0 to 3600",
+  );
+  const replicaThreads = number(
+    "replica-threads",
+    values["replica-threads"] ?? DEFAULTS.replicaThreads,
+    (n) => integer(n) && n >= 1 && n <= 64,
+    "an integer from 1 to 64",
+  );
+  const port = number(
+    "port",
+    values.port ?? DEFAULTS.port,
+    (n) => integer(n) && n >= 0 && n <= 65535,
+    "an integer from 0 to 65535",
+  );
+
+  const window = values.window ?? DEFAULTS.window;
+  const scrape = values["scrape-interval"] ?? DEFAULTS.scrapeInterval;
+  let windowSeconds = NaN;
+  let scrapeIntervalSeconds = NaN;
+  try {
+    windowSeconds = durationSeconds(window);
+  } catch (error) {
+    problems.push(`--window: ${(error as Error).message}`);
+  }
+  try {
+    scrapeIntervalSeconds = durationSeconds(scrape);
+  } catch (error) {
+    problems.push(`--scrape-interval: ${(error as Error).message}`);
+  }
+  if (windowSeconds < 4 * scrapeIntervalSeconds) {
+    problems.push(
+      `--window must cover at least 4 scrape intervals (4 x ${scrape} = ` +
+        `${4 * scrapeIntervalSeconds}s) so rate() survives a missed scrape, got "${window}"`,
+    );
+  }
+
+  let logLevel: LogLevel = "info";
+  try {
+    logLevel = parseLogLevel(env.LOG_LEVEL ?? DEFAULTS.logLevel);
+  } catch (error) {
+    problems.push(`LOG_LEVEL: ${(error as Error).message}`);
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    prometheusUrl,
+    policy: "rate",
+    targetRate,
+    window,
+    scrapeIntervalSeconds,
+    intervalSeconds,
+    min,
+    max,
+    scaleDownWindowSeconds,
+    scaler: "local",
+    targetsFile: values.targets ?? DEFAULTS.targetsFile,
+    logDir: values["log-dir"],
+    modelPath: values.model,
+    replicaThreads,
+    host: values.host ?? DEFAULTS.host,
+    port,
+    dryRun: values["dry-run"] ?? false,
+    exitWithParent: values["exit-with-parent"] ?? false,
+    logLevel,
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * Entry point of `deno task autoscale`: reads settings, starts the minimum
+ * fleet, then decides every interval until told to stop.
+ *
+ * @module
+ */
+
+import { createLogger } from "@common/log.ts";
+import { onShutdown } from "@common/shutdown.ts";
+import { ConfigError, parseConfig, USAGE } from "./config.ts";
+import { LocalScaler } from "./local_scaler.ts";
+import { createStabilizer, runLoop } from "./loop.ts";
+import { createAutoscalerMetrics } from "./metrics.ts";
+import { PrometheusClient } from "./prometheus_client.ts";
+import { ratePolicy } from "./rate_policy.ts";
+
+if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+  // deno-lint-ignore no-console
+  console.log(USAGE);
+  Deno.exit(0);
+}
+
+let config;
+try {
+  config = parseConfig(Deno.args, Deno.env.toObject());
+} catch (error) {
+  const text = error instanceof ConfigError ? error.message : `${(error as Error).message}`;
+  // deno-lint-ignore no-console
+  console.error(`${text}\nRun with --help for the list of flags.`);
+  Deno.exit(2);
+}
+
+const logger = createLogger({ component: "autoscaler", level: config.logLevel });
+const metrics = createAutoscalerMetrics();
+const stopped = new AbortController();
+
+const server = Deno.serve({
+  hostname: config.host,
+  port: config.port,
+  onListen: ({ port }) => {
+    logger.info("listening", { port, url: `http://${config.host}:${port}/metrics` });
+  },
+}, async (request) => {
+  const path = new URL(request.url).pathname;
+  if (path === "/metrics") {
+    return new Response(await metrics.registry.metrics(), {
+      headers: { "content-type": metrics.registry.contentType },
+    });
+  }
+  if (path === "/healthz") return Response.json({ status: "ok" });
+  return Response.json({ error: "not_found", message: "Try /metrics or /healthz" }, {
+    status: 404,
+  });
+});
+
+const replicaArgs = ["--threads", String(config.replicaThreads)];
+if (config.modelPath) replicaArgs.push("--model", config.modelPath);
+const scaler = new LocalScaler({
+  targetsFile: config.targetsFile,
+  logDir: config.logDir,
+  replicaArgs,
+  logger,
+});
+
+onShutdown((cause) => {
+  logger.info("stopping", { cause });
+  stopped.abort();
+}, { exitWithParent: config.exitWithParent });
+
+logger.info("starting", {
+  policy: config.policy,
+  targetRate: config.targetRate,
+  window: config.window,
+  min: config.min,
+  max: config.max,
+  interval: config.intervalSeconds,
+  scaler: scaler.kind,
+  prometheus: config.prometheusUrl,
+  dryRun: config.dryRun,
+});
+await scaler.init();
+if (!config.dryRun && !stopped.signal.aborted) {
+  await scaler.scaleTo(config.min);
+  logger.info("minimum fleet ready", { replicas: await scaler.current() });
+}
+
+await runLoop(
+  {
+    policy: ratePolicy({ targetPerReplica: config.targetRate, window: config.window }),
+    source: new PrometheusClient({ url: config.prometheusUrl }),
+    scaler,
+    options: {
+      min: config.min,
+      max: config.max,
+      scaleDownWindowMs: config.scaleDownWindowSeconds * 1000,
+      dryRun: config.dryRun,
+    },
+    stabilizer: createStabilizer({
+      min: config.min,
+      max: config.max,
+      scaleDownWindowMs: config.scaleDownWindowSeconds * 1000,
+    }),
+    metrics,
+    logger,
+  },
+  config.intervalSeconds * 1000,
+  stopped.signal,
+);
+
+await scaler.close();
+await server.shutdown();
+logger.info("stopped");
+Deno.exit(0);

@@ -1,0 +1,36 @@
+/**
+ * The PromQL the autoscaler evaluates, built from the metric names in
+ * `metrics.ts`. A window must hold at least four scrapes so that `rate()` still
+ * has two samples after a missed scrape or two.
+ *
+ * @module
+ */
+
+import { DISPATCHER, JOBS, MODEL } from "./metrics.ts";
+
+/** Requests per second arriving at the front door, over `window` (e.g. `"10s"`). */
+export function requestRate(window: string): string {
+  return `sum(rate(${DISPATCHER.requests}[${window}]))`;
+}
+
+/** Requests per second the replicas answered, over `window`. */
+export function replicaRequestRate(window: string): string {
+  return `sum(rate(${MODEL.requests}{job="${JOBS.model}"}[${window}]))`;
+}
+
+/** How many replicas Prometheus currently scrapes successfully. */
+export function replicasUp(): string {
+  return `count(up{job="${JOBS.model}"} == 1)`;
+}
+
+/** Parses a Prometheus duration such as `"10s"` or `"2m"` into seconds. */
+export function durationSeconds(text: string): number {
+  const match = /^(\d+)(ms|s|m|h)$/.exec(text);
+  if (!match) {
+    throw new SyntaxError(
+      `Cannot parse duration: expected a number and a unit (ms, s, m, h), got "${text}"`,
+    );
+  }
+  const unit = { ms: 0.001, s: 1, m: 60, h: 3600 }[match[2] as "ms" | "s" | "m" | "h"];
+  return Number(match[1]) * unit;
+}
