@@ -1,0 +1,81 @@
+/**
+ * The dispatcher's HTTP routes: `POST /classify` forwards an image to a model
+ * replica; `/metrics`, `/healthz` and `/readyz` serve operators.
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import { HttpError } from "@common/http_error.ts";
+import type { Logger } from "@common/log.ts";
+import { forward } from "./forward.ts";
+import { type DispatcherMetrics, outcomeOf } from "./metrics.ts";
+import { readBody } from "@common/read_body.ts";
+import type { ReplicaPool } from "./replica_pool.ts";
+
+/** What the routes need. */
+export interface AppOptions {
+  pool: ReplicaPool;
+  metrics: DispatcherMetrics;
+  logger: Logger;
+  /** Largest accepted body, in bytes. */
+  maxBodyBytes: number;
+  /** Extra attempts on other replicas. */
+  retries: number;
+  /** Time limit of one attempt, in milliseconds. */
+  upstreamTimeoutMs: number;
+}
+
+/** Builds the Hono application. */
+export function createApp(options: AppOptions): Hono {
+  const { pool, metrics, logger } = options;
+  const app = new Hono();
+
+  app.post("/classify", async (c) => {
+    const started = performance.now();
+    metrics.inFlight.inc();
+    let response: Response;
+    try {
+      const body = await readBody(c.req.raw, options.maxBodyBytes);
+      response = await forward(body, c.req.header("content-type") ?? null, {
+        pool,
+        retries: options.retries,
+        timeoutMs: options.upstreamTimeoutMs,
+        logger,
+      });
+    } catch (error) {
+      response = errorResponse(error, logger);
+    } finally {
+      metrics.inFlight.dec();
+    }
+    const outcome = outcomeOf(response.status);
+    metrics.requests.inc({ outcome });
+    metrics.duration.observe({ outcome }, (performance.now() - started) / 1000);
+    return response;
+  });
+
+  app.get("/metrics", async () => {
+    return new Response(await metrics.registry.metrics(), {
+      headers: { "content-type": metrics.registry.contentType },
+    });
+  });
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  // Ready even with no replica: the dispatcher then answers 503 with
+  // Retry-After itself, which is the right answer for the caller.
+  app.get("/readyz", (c) => c.json({ status: "ready", replicas: pool.size }));
+
+  app.notFound(() =>
+    new HttpError(404, "not_found", "Cannot find this route", {
+      accepted: ["POST /classify", "GET /metrics", "GET /healthz", "GET /readyz"],
+    }).response()
+  );
+  app.onError((error) => errorResponse(error, logger));
+  return app;
+}
+
+/** The one error path: refusals become their JSON answer, anything else a logged 500. */
+function errorResponse(error: unknown, logger: Logger): Response {
+  if (error instanceof HttpError) return error.response();
+  logger.error("request failed", { error });
+  return new HttpError(500, "internal", "The dispatcher failed; see its log").response();
+}

@@ -1,0 +1,101 @@
+/**
+ * Starts a complete dispatcher in this process: pool, target watcher, metrics
+ * and HTTP server. The entry point and the tests both use it.
+ *
+ * @module
+ */
+
+import type { Logger } from "@common/log.ts";
+import { createApp } from "./app.ts";
+import type { DispatcherConfig } from "./config.ts";
+import { createDispatcherMetrics, type DispatcherMetrics } from "./metrics.ts";
+import { ReplicaPool } from "./replica_pool.ts";
+import { TargetWatcher } from "./target_watcher.ts";
+
+/** Options of {@linkcode startDispatcher}. */
+export interface StartDispatcherOptions {
+  logger: Logger;
+  /** Export prom-client's process metrics. @default true */
+  processMetrics?: boolean;
+  /** Fallback re-read interval of the target file, in ms. @default 5000 */
+  pollIntervalMs?: number;
+}
+
+/** A running dispatcher. */
+export interface Dispatcher {
+  /** The port it listens on (the kernel's pick when configured as 0). */
+  readonly port: number;
+  /** Base URL, e.g. `http://127.0.0.1:9000`. */
+  readonly url: string;
+  readonly pool: ReplicaPool;
+  readonly watcher: TargetWatcher;
+  readonly metrics: DispatcherMetrics;
+  /** Stops accepting, lets in-flight requests finish, then stops watching. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Reads the target file, starts watching it, then listens. The "listening"
+ * line, with the numeric `port`, is logged exactly once when the socket is open.
+ */
+export async function startDispatcher(
+  config: DispatcherConfig,
+  options: StartDispatcherOptions,
+): Promise<Dispatcher> {
+  const { logger } = options;
+  const pool = new ReplicaPool();
+  const metrics = createDispatcherMetrics({ processMetrics: options.processMetrics });
+  const watcher = new TargetWatcher({
+    path: config.targetsFile,
+    pool,
+    logger,
+    pollIntervalMs: options.pollIntervalMs,
+    onChange: () => metrics.replicas.set(pool.size),
+  });
+  await watcher.start();
+  metrics.replicas.set(pool.size);
+
+  const app = createApp({
+    pool,
+    metrics,
+    logger,
+    maxBodyBytes: config.maxBodyBytes,
+    retries: config.retries,
+    upstreamTimeoutMs: config.upstreamTimeoutMs,
+  });
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({
+      hostname: config.host,
+      port: config.port,
+      onListen: ({ port }) => {
+        logger.info("listening", {
+          port,
+          url: `http://${config.host}:${port}`,
+          targets: config.targetsFile,
+          replicas: pool.size,
+        });
+      },
+    }, app.fetch);
+  } catch (error) {
+    await watcher.close();
+    throw error;
+  }
+
+  const port = server.addr.port;
+  let stopping: Promise<void> | undefined;
+  return {
+    port,
+    url: `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`,
+    pool,
+    watcher,
+    metrics,
+    shutdown: () => {
+      stopping ??= (async () => {
+        await server.shutdown();
+        await watcher.close();
+      })();
+      return stopping;
+    },
+  };
+}

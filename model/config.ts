@@ -1,0 +1,167 @@
+/**
+ * The model service's settings: defaults in one place, parsed from flags and
+ * environment variables, every field validated at start-up.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { type LogLevel, parseLogLevel } from "@common/log.ts";
+
+/** Validated settings of one replica. */
+export interface ModelConfig {
+  host: string;
+  /** TCP port; 0 lets the kernel pick one, announced in the "listening" log line. */
+  port: number;
+  /** The ONNX file to serve. */
+  modelPath: string;
+  /** ONNX Runtime intra-op threads; undefined means "size from the CPU budget". */
+  threads?: number;
+  maxBodyBytes: number;
+  /** Largest width x height an image header may claim. */
+  maxPixels: number;
+  /** Requests decoded or scored at once. */
+  maxInFlight: number;
+  /** Requests waiting for a slot before new ones are refused with 503. */
+  maxQueue: number;
+  /** How long a shutdown waits for admitted requests, in milliseconds. */
+  drainTimeoutMs: number;
+  exitWithParent: boolean;
+  logLevel: LogLevel;
+}
+
+/** The real weights, served when present. */
+export const REAL_MODEL = "models/resnet18-v1-7.onnx";
+/** The synthetic weights, served otherwise. */
+export const SYNTHETIC_MODEL = "models/resnet18-synthetic.onnx";
+
+/** Defaults, as users would type them. */
+export const DEFAULTS = {
+  host: "127.0.0.1",
+  port: "8000",
+  maxBodyBytes: String(20 * 1024 * 1024),
+  maxPixels: String(40_000_000),
+  maxInFlight: "4",
+  maxQueue: "16",
+  drainTimeout: "30",
+  logLevel: "info",
+} as const;
+
+/** Settings that failed validation, all of them at once. */
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid model service settings:\n  - ${problems.join("\n  - ")}`);
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+/** Usage text printed by `--help`. */
+export const USAGE = `Usage: deno task model:serve [flags]
+
+  --host H              address to listen on (env HOST) [${DEFAULTS.host}]
+  --port P              port, 0 = any free one (env PORT) [${DEFAULTS.port}]
+  --model FILE          ONNX model (env MODEL_PATH)
+                        [${REAL_MODEL} if present, else ${SYNTHETIC_MODEL}]
+  --threads N           ONNX Runtime threads (env ORT_THREADS)
+                        [the CPUs this process may use: cgroup quota, else cores]
+  --max-body-bytes N    largest accepted upload, bytes [${DEFAULTS.maxBodyBytes}]
+  --max-pixels N        largest width x height accepted [${DEFAULTS.maxPixels}]
+  --max-in-flight N     requests worked on at once [${DEFAULTS.maxInFlight}]
+  --max-queue N         requests waiting before 503 + Retry-After [${DEFAULTS.maxQueue}]
+  --drain-timeout S     seconds a shutdown waits for admitted work [${DEFAULTS.drainTimeout}]
+  --exit-with-parent    stop when stdin closes (set by the local scaler)
+  env LOG_LEVEL         debug, info, warn, error [${DEFAULTS.logLevel}]`;
+
+/**
+ * Parses flags, then environment variables, then defaults into settings.
+ * `exists` tells whether a file is there, to pick the default model.
+ *
+ * @throws {ConfigError} listing every invalid setting
+ */
+export function parseConfig(
+  args: string[],
+  env: Record<string, string | undefined>,
+  exists: (path: string) => boolean,
+): ModelConfig {
+  let values;
+  try {
+    values = parseArgs({
+      args,
+      strict: true,
+      options: {
+        host: { type: "string" },
+        port: { type: "string" },
+        model: { type: "string" },
+        threads: { type: "string" },
+        "max-body-bytes": { type: "string" },
+        "max-pixels": { type: "string" },
+        "max-in-flight": { type: "string" },
+        "max-queue": { type: "string" },
+        "drain-timeout": { type: "string" },
+        "exit-with-parent": { type: "boolean", default: false },
+      },
+    }).values;
+  } catch (error) {
+    throw new ConfigError([(error as Error).message]);
+  }
+  const problems: string[] = [];
+  const integer = (name: string, text: string, min: number, max: number) => {
+    const value = Number(text);
+    if (text.trim() === "" || !Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be an integer from ${min} to ${max}, got "${text}"`);
+    }
+    return value;
+  };
+
+  const host = values.host ?? env.HOST ?? DEFAULTS.host;
+  if (host.trim() === "") problems.push("--host must not be empty");
+  const port = integer("--port", values.port ?? env.PORT ?? DEFAULTS.port, 0, 65535);
+  const modelPath = values.model ?? env.MODEL_PATH ??
+    (exists(REAL_MODEL) ? REAL_MODEL : SYNTHETIC_MODEL);
+  const threadsText = values.threads ?? env.ORT_THREADS;
+  const threads = threadsText === undefined || threadsText === ""
+    ? undefined
+    : integer("--threads (or ORT_THREADS)", threadsText, 1, 256);
+  const maxBodyBytes = integer(
+    "--max-body-bytes",
+    values["max-body-bytes"] ?? DEFAULTS.maxBodyBytes,
+    1,
+    1024 ** 3,
+  );
+  const maxPixels = integer("--max-pixels", values["max-pixels"] ?? DEFAULTS.maxPixels, 1, 1e9);
+  const maxInFlight = integer(
+    "--max-in-flight",
+    values["max-in-flight"] ?? DEFAULTS.maxInFlight,
+    1,
+    1024,
+  );
+  const maxQueue = integer("--max-queue", values["max-queue"] ?? DEFAULTS.maxQueue, 0, 100_000);
+  const drainText = values["drain-timeout"] ?? DEFAULTS.drainTimeout;
+  const drain = Number(drainText);
+  if (drainText.trim() === "" || !(drain >= 0 && drain <= 3600)) {
+    problems.push(`--drain-timeout must be seconds from 0 to 3600, got "${drainText}"`);
+  }
+  let logLevel: LogLevel = "info";
+  try {
+    logLevel = parseLogLevel(env.LOG_LEVEL ?? DEFAULTS.logLevel);
+  } catch (error) {
+    problems.push(`LOG_LEVEL: ${(error as Error).message}`);
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    host,
+    port,
+    modelPath,
+    threads,
+    maxBodyBytes,
+    maxPixels,
+    maxInFlight,
+    maxQueue,
+    drainTimeoutMs: Math.round(drain * 1000),
+    exitWithParent: values["exit-with-parent"] ?? false,
+    logLevel,
+  };
+}
