@@ -27,9 +27,12 @@ export interface SystemOptions {
   autoscalerArgs?: string[];
   /** Prometheus executable. @default "prometheus" */
   prometheusBin?: string;
-  /** Preferred Prometheus port; another free one is used when it is taken. @default 9090 */
+  /**
+   * Preferred Prometheus port; another free one is used when it is taken, and
+   * 0 asks for any free port. @default 9090
+   */
   prometheusPort?: number;
-  /** Preferred dispatcher port; another free one is used when it is taken. @default 9000 */
+  /** Preferred dispatcher port, as for Prometheus. @default 9000 */
   dispatcherPort?: number;
   /** Called with every decision line the autoscaler logs. */
   onDecision?: (decision: Record<string, unknown>) => void;
@@ -165,6 +168,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
 }
 
 function pickPort(preferred: number, what: string, logger: Logger): number {
+  if (preferred === 0) return freePort();
   if (portIsFree(preferred)) return preferred;
   const port = freePort();
   logger.warn(`port ${preferred} is taken, so ${what} uses ${port}`, { preferred, port });

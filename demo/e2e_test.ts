@@ -1,0 +1,113 @@
+/**
+ * The whole system with every part real: Prometheus, the dispatcher, the
+ * autoscaler with its local scaler, replicas serving the synthetic ResNet18 in
+ * ONNX Runtime, and load made of real photos.
+ */
+
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { createLogger } from "@common/log.ts";
+import { runLoad } from "../loadtest/run_load.ts";
+import { loadImages } from "../loadtest/images.ts";
+import { startSystem } from "./system.ts";
+
+const PHOTOS = fileURLToPath(new URL("../../shared/images/imagenet-sample", import.meta.url));
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+async function buildSyntheticModel(path: string): Promise<void> {
+  const status = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", `${ROOT}model/synthetic_main.ts`, "--out", path],
+    stdout: "null",
+    stderr: "inherit",
+  }).output();
+  assert.ok(status.success, "building the synthetic model failed");
+}
+
+/** Processes whose command line mentions `marker`, other than this one. */
+function processesMentioning(marker: string): string[] {
+  const found: string[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name) || Number(entry.name) === Deno.pid) continue;
+    try {
+      const cmdline = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).replaceAll("\0", " ");
+      if (cmdline.includes(marker)) found.push(`${entry.name}: ${cmdline.slice(0, 120)}`);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return found;
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+Deno.test({
+  name: "the system scales 1 -> 2+ -> 1 under real load without failing a request",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "resnet-e2e-" });
+    const logger = createLogger({ component: "e2e", level: "warn" });
+    const decisions: Record<string, unknown>[] = [];
+    const model = `${dir}/synthetic.onnx`;
+    await buildSyntheticModel(model);
+
+    const system = await startSystem({
+      runDir: dir,
+      modelPath: model,
+      // Short windows so the test sees a whole rise and fall in about a minute.
+      autoscalerArgs: [
+        "--target-rate",
+        "4",
+        "--window",
+        "5s",
+        "--interval",
+        "1",
+        "--scale-down-window",
+        "5",
+        "--max",
+        "3",
+      ],
+      // Not 9090/9000: a developer's own services may hold those.
+      prometheusPort: 0,
+      dispatcherPort: 0,
+      onDecision: (decision) => decisions.push(decision),
+      logger,
+    });
+    try {
+      assert.equal(await system.replicas(), 1);
+      const { images } = await loadImages(PHOTOS);
+      assert.ok(images.length >= 20, `expected the sample photos in ${PHOTOS}`);
+
+      let peak = 1;
+      const summary = await runLoad({
+        url: `${system.dispatcherUrl}/classify`,
+        images,
+        steps: [{ rate: 12, seconds: 15 }],
+        replicas: () => system.replicas(),
+        onProgress: (second) => {
+          if (second.replicas !== null) peak = Math.max(peak, second.replicas);
+        },
+      });
+
+      assert.ok(summary.sent > 100, `expected over 100 requests, sent ${summary.sent}`);
+      assert.equal(summary.ok, summary.sent, `failures: ${JSON.stringify(summary.errors)}`);
+      assert.ok(peak >= 2, `replicas never rose above ${peak}`);
+      assert.ok(decisions.some((d) => d.direction === "up" && d.applied === true));
+
+      const shrunk = async () => await system.replicas() === 1;
+      await waitFor("the fleet to shrink back to 1", shrunk, 60_000);
+      assert.ok(decisions.some((d) => d.direction === "down" && d.applied === true));
+    } finally {
+      await system.stop();
+    }
+    assert.deepEqual(processesMentioning(dir), []);
+    await Deno.remove(dir, { recursive: true });
+  },
+});
