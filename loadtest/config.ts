@@ -1,0 +1,226 @@
+/**
+ * The load tester's command line: flags and environment parsed into a typed
+ * value, every field validated, all problems reported together.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { type LogLevel, parseLogLevel } from "@common/log.ts";
+import { MAX_ARRIVALS } from "./run_load.ts";
+import { arrivalCount, constantSteps, parseSteps, type RateStep } from "./schedule.ts";
+
+/** Validated settings of one load test run. */
+export interface LoadConfig {
+  url: string;
+  steps: RateStep[];
+  /** Folder whose JPEG and PNG files are sent. */
+  imagesDir: string;
+  maxOutstanding: number;
+  requestTimeoutMs: number;
+  drainTimeoutMs: number;
+  /** Prometheus base URL for the replica count; none when absent. */
+  prometheusUrl?: string;
+  /** Print the summary as JSON on stdout (progress then goes to stderr). */
+  json: boolean;
+  /** Exit 1 when any request failed. */
+  failOnError: boolean;
+  logLevel: LogLevel;
+}
+
+/** Defaults, as users would type them. */
+export const DEFAULTS = {
+  url: "http://127.0.0.1:9000/classify",
+  rate: "10",
+  duration: "30",
+  images: "images",
+  maxOutstanding: "1000",
+  timeout: "30",
+  drainTimeout: "30",
+  logLevel: "info",
+} as const;
+
+/** Settings that failed validation, all of them at once. */
+export class ConfigError extends Error {
+  /** One sentence per invalid setting. */
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid load test settings:\n  - ${problems.join("\n  - ")}`);
+    this.name = "ConfigError";
+    this.problems = problems;
+  }
+}
+
+/** Usage text printed by `--help`. */
+export const USAGE = `Usage: deno task load [flags]
+
+  --url URL              where images are POSTed (env LOAD_URL) [${DEFAULTS.url}]
+  --rate N               constant arrivals per second [${DEFAULTS.rate}]
+  --duration S           seconds at that rate [${DEFAULTS.duration}]
+  --steps LIST           rate:seconds,... instead of --rate/--duration, e.g. "2:10,10:20,2:10"
+  --images DIR           folder of JPEG/PNG files, sent in name order [${DEFAULTS.images}]
+  --max-outstanding N    cap on unanswered requests; arrivals beyond it count as
+                         client_overflow [${DEFAULTS.maxOutstanding}]
+  --timeout S            seconds one request may take [${DEFAULTS.timeout}]
+  --drain-timeout S      seconds to wait for answers after the profile ends
+                         [${DEFAULTS.drainTimeout}]
+  --prometheus URL       show live replicas from this Prometheus (env PROMETHEUS_URL)
+  --json                 print the summary as JSON (progress lines go to stderr)
+  --fail-on-error        exit 1 when any request failed
+  env LOG_LEVEL          debug, info, warn, error [${DEFAULTS.logLevel}]`;
+
+const FLAGS = {
+  url: { type: "string" },
+  rate: { type: "string" },
+  duration: { type: "string" },
+  steps: { type: "string" },
+  images: { type: "string" },
+  "max-outstanding": { type: "string" },
+  timeout: { type: "string" },
+  "drain-timeout": { type: "string" },
+  prometheus: { type: "string" },
+  json: { type: "boolean" },
+  "fail-on-error": { type: "boolean" },
+} as const;
+
+type Flags = {
+  [name in keyof typeof FLAGS]?: typeof FLAGS[name]["type"] extends "string" ? string : boolean;
+};
+
+/**
+ * Reads the flags leniently so that a misspelt flag or a missing value is one
+ * problem among the others rather than the only one reported.
+ */
+function parseFlags(args: string[], problems: string[]): Flags {
+  const { tokens } = parseArgs({ args, options: FLAGS, strict: false, tokens: true });
+  const flags: Record<string, string | boolean> = {};
+  for (const token of tokens) {
+    if (token.kind === "positional") {
+      problems.push(`unexpected argument "${token.value}": every setting is a --flag`);
+      continue;
+    }
+    if (token.kind !== "option") continue;
+    const spec = (FLAGS as Record<string, { type: string }>)[token.name];
+    if (!spec) {
+      problems.push(`unknown flag ${token.rawName}: see --help for the list`);
+    } else if (spec.type === "boolean" && token.value !== undefined) {
+      problems.push(`${token.rawName} takes no value, got "${token.value}"`);
+    } else if (
+      spec.type === "string" &&
+      (token.value === undefined || (!token.inlineValue && token.value.startsWith("--")))
+    ) {
+      problems.push(`${token.rawName} needs a value, e.g. ${token.rawName}=VALUE`);
+    } else {
+      flags[token.name] = token.value ?? true;
+    }
+  }
+  return flags as Flags;
+}
+
+/**
+ * Parses flags, then environment variables, then defaults into settings.
+ *
+ * @throws {ConfigError} listing every invalid setting
+ */
+export function parseConfig(args: string[], env: Record<string, string | undefined>): LoadConfig {
+  const problems: string[] = [];
+  const values = parseFlags(args, problems);
+  const number = (flag: string, text: string, check: (n: number) => boolean, rule: string) => {
+    const value = Number(text);
+    if (text.trim() === "" || !Number.isFinite(value) || !check(value)) {
+      problems.push(`--${flag} must be ${rule}, got "${text}"`);
+    }
+    return value;
+  };
+  const httpUrl = (name: string, text: string) => {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(text);
+    } catch {
+      // Reported below with the rule.
+    }
+    if (!parsed || !/^https?:$/.test(parsed.protocol)) {
+      problems.push(`${name} must be an http(s) URL, got "${text}"`);
+    }
+  };
+
+  const url = values.url ?? env.LOAD_URL ?? DEFAULTS.url;
+  httpUrl("--url", url);
+  const prometheusUrl = values.prometheus ?? env.PROMETHEUS_URL;
+  if (prometheusUrl !== undefined) httpUrl("--prometheus", prometheusUrl);
+
+  let steps: RateStep[] = [];
+  if (values.steps !== undefined) {
+    if (values.rate !== undefined || values.duration !== undefined) {
+      problems.push("--steps replaces --rate and --duration: give either, not both");
+    }
+    try {
+      steps = parseSteps(values.steps);
+    } catch (error) {
+      problems.push(`--steps: ${(error as Error).message}`);
+    }
+  } else {
+    const rate = number(
+      "rate",
+      values.rate ?? DEFAULTS.rate,
+      (n) => n > 0 && n <= 100_000,
+      "a number of requests per second above 0, at most 100000",
+    );
+    const duration = number(
+      "duration",
+      values.duration ?? DEFAULTS.duration,
+      (n) => n > 0 && n <= 86_400,
+      "seconds above 0, at most 86400",
+    );
+    if (rate > 0 && duration > 0) steps = constantSteps(rate, duration);
+  }
+  const arrivals = arrivalCount(steps);
+  if (steps.length > 0 && arrivals === 0) {
+    problems.push(`--steps must schedule at least one arrival, got only pauses: "${values.steps}"`);
+  } else if (arrivals > MAX_ARRIVALS) {
+    problems.push(
+      `the profile schedules ${arrivals} arrivals, more than the ${MAX_ARRIVALS} one run can ` +
+        "hold: lower --rate or --duration (or the steps)",
+    );
+  }
+
+  const maxOutstanding = number(
+    "max-outstanding",
+    values["max-outstanding"] ?? DEFAULTS.maxOutstanding,
+    (n) => Number.isInteger(n) && n >= 1 && n <= 100_000,
+    "an integer from 1 to 100000",
+  );
+  const timeout = number(
+    "timeout",
+    values.timeout ?? DEFAULTS.timeout,
+    (n) => n > 0 && n <= 3600,
+    "seconds above 0, at most 3600",
+  );
+  const drainTimeout = number(
+    "drain-timeout",
+    values["drain-timeout"] ?? DEFAULTS.drainTimeout,
+    (n) => n > 0 && n <= 3600,
+    "seconds above 0, at most 3600",
+  );
+
+  let logLevel: LogLevel = "info";
+  try {
+    logLevel = parseLogLevel(env.LOG_LEVEL ?? DEFAULTS.logLevel);
+  } catch (error) {
+    problems.push(`LOG_LEVEL: ${(error as Error).message}`);
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    url,
+    steps,
+    imagesDir: values.images ?? DEFAULTS.images,
+    maxOutstanding,
+    requestTimeoutMs: Math.round(timeout * 1000),
+    drainTimeoutMs: Math.round(drainTimeout * 1000),
+    prometheusUrl,
+    json: values.json === true,
+    failOnError: values["fail-on-error"] === true,
+    logLevel,
+  };
+}

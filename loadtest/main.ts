@@ -1,0 +1,102 @@
+/**
+ * Entry point of `deno task load`: sends the images of a folder at the
+ * configured rate, prints one line per second and a summary at the end.
+ *
+ * Progress and summary are this tool's product, written for a person as plain
+ * text (the summary as JSON with --json, for scripts); diagnostics go through
+ * the JSON logger on stderr. Exit codes: 0 done, 1 some request failed and
+ * --fail-on-error was given, 2 bad settings or no images.
+ *
+ * @module
+ */
+
+import { createLogger } from "@common/log.ts";
+import { onShutdown } from "@common/shutdown.ts";
+import { ConfigError, parseConfig, USAGE } from "./config.ts";
+import { formatProgress, formatSummary } from "./format.ts";
+import { loadImages } from "./images.ts";
+import { prometheusReplicas } from "./prometheus_replicas.ts";
+import { runLoad } from "./run_load.ts";
+
+const encoder = new TextEncoder();
+
+function writeLine(stream: { writeSync(p: Uint8Array): number }, text: string): void {
+  const bytes = encoder.encode(text + "\n");
+  let written = 0;
+  while (written < bytes.length) written += stream.writeSync(bytes.subarray(written));
+}
+
+if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+  writeLine(Deno.stdout, USAGE);
+  Deno.exit(0);
+}
+
+let config;
+try {
+  config = parseConfig(Deno.args, Deno.env.toObject());
+} catch (error) {
+  const text = error instanceof ConfigError ? error.message : (error as Error).message;
+  writeLine(Deno.stderr, `${text}\nRun with --help for the list of flags.`);
+  Deno.exit(2);
+}
+
+const logger = createLogger({
+  component: "loadtest",
+  level: config.logLevel,
+  write: (line) => writeLine(Deno.stderr, line),
+});
+
+let loaded;
+try {
+  loaded = await loadImages(config.imagesDir);
+} catch (error) {
+  logger.error("cannot load images", {
+    dir: config.imagesDir,
+    error,
+    hint: "pass --images DIR naming a folder with JPEG or PNG files",
+  });
+  Deno.exit(2);
+}
+// Info, not warn: a folder may hold a README or other files on purpose.
+if (loaded.skipped.length > 0) {
+  logger.info("not sending files that are neither JPEG nor PNG", {
+    dir: config.imagesDir,
+    files: loaded.skipped,
+  });
+}
+
+const stop = new AbortController();
+const removeSignals = onShutdown((cause) => {
+  // Draining can take up to --drain-timeout; without our listeners a second
+  // signal gets its default action and ends the process at once.
+  removeSignals();
+  logger.info("stopping early: no new arrivals, waiting for answers", {
+    cause,
+    drainTimeoutMs: config.drainTimeoutMs,
+    hint: "signal again to quit without waiting",
+  });
+  stop.abort();
+});
+
+logger.info("starting", {
+  url: config.url,
+  steps: config.steps,
+  images: loaded.images.length,
+  maxOutstanding: config.maxOutstanding,
+});
+const progressStream = config.json ? Deno.stderr : Deno.stdout;
+const summary = await runLoad({
+  url: config.url,
+  steps: config.steps,
+  images: loaded.images,
+  maxOutstanding: config.maxOutstanding,
+  requestTimeoutMs: config.requestTimeoutMs,
+  drainTimeoutMs: config.drainTimeoutMs,
+  replicas: config.prometheusUrl ? prometheusReplicas(config.prometheusUrl) : undefined,
+  onProgress: (progress) => writeLine(progressStream, formatProgress(progress)),
+  signal: stop.signal,
+});
+removeSignals();
+
+writeLine(Deno.stdout, config.json ? JSON.stringify(summary) : formatSummary(summary));
+Deno.exit(config.failOnError && summary.failed > 0 ? 1 : 0);

@@ -1,0 +1,194 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { USAGE } from "./config.ts";
+import { followLines } from "@common/lines.ts";
+import { loadImages } from "./images.ts";
+
+const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
+// `deno task load` runs from the workspace root, where the default "images" lives.
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/**
+ * Runs the load tester as `deno task load` would, with a clean environment
+ * so that a PROMETHEUS_URL or LOAD_URL of the machine cannot steer it.
+ */
+/**
+ * The load tester as `deno task load` runs it, with a clean environment so
+ * that a PROMETHEUS_URL or LOAD_URL of the machine cannot steer it.
+ */
+function command(args: string[]): Deno.Command {
+  const env: Record<string, string> = {};
+  for (const name of ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME"]) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", MAIN, ...args],
+    cwd: ROOT,
+    env,
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+async function runMain(args: string[]) {
+  const output = await command(args).output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
+
+function startServer(status: number) {
+  const contentTypes: string[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+    contentTypes.push(request.headers.get("content-type") ?? "");
+    await request.body?.cancel();
+    return new Response("{}", { status });
+  });
+  return { url: `http://127.0.0.1:${server.addr.port}/classify`, contentTypes, server };
+}
+
+Deno.test("load main prints its usage for --help and exits 0", async () => {
+  const { code, stdout } = await runMain(["--help"]);
+  assert.equal(code, 0);
+  assert.equal(stdout, USAGE + "\n");
+});
+
+Deno.test("load main exits 2 and lists every bad setting", async () => {
+  const { code, stdout, stderr } = await runMain(["--rate", "x", "--timeout", "0", "--nope"]);
+  assert.equal(code, 2);
+  assert.equal(stdout, "");
+  assert.match(stderr, /unknown flag --nope/);
+  assert.match(stderr, /--rate must be a number of requests per second .*, got "x"/);
+  assert.match(stderr, /--timeout must be seconds above 0, at most 3600, got "0"/);
+  assert.match(stderr, /Run with --help for the list of flags\./);
+});
+
+Deno.test("load main sends the default images and prints a JSON summary", async () => {
+  const { url, contentTypes, server } = startServer(200);
+  try {
+    const { code, stdout, stderr } = await runMain([
+      "--url",
+      url,
+      "--rate",
+      "12",
+      "--duration",
+      "0.5",
+      "--json",
+    ]);
+    assert.equal(code, 0, stderr);
+    const summary = JSON.parse(stdout);
+    assert.equal(summary.offered, 6);
+    assert.equal(summary.ok, 6);
+    assert.deepEqual(summary.errors, {});
+    // The default folder is images/ under the working directory, sent in name order.
+    const { images } = await loadImages(join(ROOT, "images"));
+    assert.deepEqual(contentTypes, images.map((image) => image.contentType));
+    const logs = stderr.split("\n").filter((line) => line.startsWith("{")).map((l) =>
+      JSON.parse(l)
+    );
+    const skipped = logs.find((record) => record.msg.startsWith("not sending"));
+    assert.deepEqual(skipped?.files.map((file: { name: string }) => file.name), ["README.md"]);
+    assert.equal(logs.find((record) => record.msg === "starting")?.images, 6);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("load main exits 1 on failed requests with --fail-on-error", async () => {
+  const { url, server } = startServer(503);
+  try {
+    const { code, stdout } = await runMain([
+      "--url",
+      url,
+      "--rate",
+      "10",
+      "--duration",
+      "0.2",
+      "--fail-on-error",
+    ]);
+    assert.equal(code, 1);
+    assert.match(stdout, /2 offered, 2 sent, 0 ok, 2 failed/);
+    assert.match(stdout, /errors: 503 x2/);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+/**
+ * Starts the load tester against a loopback server whose answers wait for
+ * `release`, and resolves `firstRequest` when the first image comes in.
+ */
+function spawnAgainstHeldServer(answerAtOnce: boolean) {
+  const firstRequest = Promise.withResolvers<void>();
+  const release = Promise.withResolvers<void>();
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+    firstRequest.resolve();
+    await request.body?.cancel();
+    if (!answerAtOnce) await release.promise;
+    return new Response("{}");
+  });
+  const url = `http://127.0.0.1:${server.addr.port}/classify`;
+  const child = command(["--url", url, "--rate", "10", "--duration", "60"]).spawn();
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const stopping = Promise.withResolvers<void>();
+  const reading = Promise.all([
+    followLines(child.stdout, (line) => stdout.push(line)),
+    followLines(child.stderr, (line) => {
+      stderr.push(line);
+      if (line.includes("stopping early")) stopping.resolve();
+    }),
+  ]);
+  // A safety net: a child that ignores its signals fails the test, not hangs it.
+  const guard = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  return {
+    child,
+    firstRequest: firstRequest.promise,
+    stopping: stopping.promise,
+    stdout,
+    stderr,
+    async close() {
+      await child.status;
+      clearTimeout(guard);
+      await reading;
+      release.resolve();
+      await server.shutdown();
+    },
+  };
+}
+
+Deno.test("load main stops arrivals on SIGINT and prints its summary", async () => {
+  const run = spawnAgainstHeldServer(true);
+  try {
+    await run.firstRequest;
+    run.child.kill("SIGINT");
+    const status = await run.child.status;
+    assert.equal(status.code, 0, run.stderr.join("\n"));
+    assert.match(run.stdout.join("\n"), /\(stopped early; profile was 60 s\)/);
+  } finally {
+    await run.close();
+  }
+});
+
+Deno.test("load main quits at once on a second SIGINT while draining", async () => {
+  const run = spawnAgainstHeldServer(false);
+  try {
+    await run.firstRequest;
+    run.child.kill("SIGINT");
+    await run.stopping;
+    const started = performance.now();
+    run.child.kill("SIGINT");
+    const status = await run.child.status;
+    assert.equal(status.signal, "SIGINT");
+    assert.ok(performance.now() - started < 5000);
+  } finally {
+    await run.close();
+  }
+});
