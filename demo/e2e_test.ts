@@ -7,11 +7,12 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { createLogger } from "@common/log.ts";
+import { sharedImages } from "@common/shared_images.ts";
 import { runLoad } from "../loadtest/run_load.ts";
 import { loadImages } from "../loadtest/images.ts";
 import { startSystem } from "./system.ts";
 
-const PHOTOS = fileURLToPath(new URL("../../shared/images/imagenet-sample", import.meta.url));
+const PHOTOS = `${sharedImages()}/imagenet-sample`;
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 async function buildSyntheticModel(path: string): Promise<void> {

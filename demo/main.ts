@@ -8,6 +8,7 @@
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { createLogger } from "@common/log.ts";
+import { findSharedImages } from "@common/shared_images.ts";
 import { onShutdown } from "@common/shutdown.ts";
 import { loadImages } from "../loadtest/images.ts";
 import { parseSteps } from "../loadtest/schedule.ts";
@@ -18,16 +19,15 @@ import { formatDecision, formatDemoSummary } from "./report.ts";
 import { startSystem, type System } from "./system.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const SHARED_PHOTOS = fileURLToPath(
-  new URL("../../shared/images/imagenet-sample", import.meta.url),
-);
+const shared = findSharedImages();
 
 const USAGE = `Usage: deno task demo [flags]
 
   --steps LIST         load profile, rate:seconds pairs [2:10,6:10,12:15,18:15,8:10,2:10]
   --target-rate N      requests/s per replica the autoscaler aims for [5]
   --max N              most replicas [4]
-  --images DIR         photos to send [../shared/images/imagenet-sample, else images/]
+  --images DIR         photos to send [$SHARED_IMAGES or ../shared/images: imagenet-sample/,
+                       else images/]
   --synthetic          skip the download attempt, serve synthetic weights
   --prometheus-bin P   Prometheus executable [prometheus]
   --cooldown SECONDS   how long to wait for the fleet to shrink after the load [90]`;
@@ -55,7 +55,8 @@ if (values.help) {
 const logger = createLogger({ component: "demo", level: "warn" });
 const steps = parseSteps(values.steps);
 const cooldownSeconds = Number(values.cooldown);
-const imageDir = values.images ?? (await isDir(SHARED_PHOTOS) ? SHARED_PHOTOS : `${ROOT}images`);
+const imageDir = values.images ??
+  (shared === undefined ? `${ROOT}images` : `${shared}/imagenet-sample`);
 const stopping = new AbortController();
 let system: System | undefined;
 
@@ -140,11 +141,3 @@ try {
 if (closing) print(closing);
 if (stopping.signal.aborted) exitCode = 130;
 Deno.exit(exitCode);
-
-async function isDir(path: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(path)).isDirectory;
-  } catch {
-    return false;
-  }
-}

@@ -7,6 +7,7 @@
  */
 
 import { join } from "node:path";
+import { sharedImages } from "@common/shared_images.ts";
 import { buildSyntheticResNet18 } from "./synthetic_model.ts";
 
 let built: Promise<string> | undefined;
@@ -23,10 +24,7 @@ export function testModelPath(): Promise<string> {
   return built;
 }
 
-/** The shared sample photos and edge cases (never committed to the project). */
-export const SHARED_IMAGES = new URL("../../shared/images/", import.meta.url);
-
 /** Reads a file from the shared images, e.g. `edge-cases/cmyk.jpg`. */
 export function sharedImage(name: string): Promise<Uint8Array<ArrayBuffer>> {
-  return Deno.readFile(new URL(name, SHARED_IMAGES));
+  return Deno.readFile(join(sharedImages(), name));
 }

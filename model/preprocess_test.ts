@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { decodeImage } from "./decode.ts";
 import {
   CROP,
@@ -11,7 +10,7 @@ import {
   STD,
   TENSOR_LENGTH,
 } from "./preprocess.ts";
-import { SHARED_IMAGES } from "./_test_model.ts";
+import { sharedImages } from "@common/shared_images.ts";
 
 function solid(width: number, height: number, rgb: [number, number, number]) {
   const rgba = new Uint8Array(width * height * 4);
@@ -95,7 +94,7 @@ Deno.test({
   ignore: !(await referenceAvailable()),
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "preprocess-ref-" });
-    const photos = fileURLToPath(new URL("imagenet-sample/", SHARED_IMAGES));
+    const photos = join(sharedImages(), "imagenet-sample");
     const names = [...Deno.readDirSync(photos)].map((e) => e.name).sort();
     // Every third photo keeps the test short; the photo with EXIF orientation 6 is included.
     const chosen = names.filter((name, i) => i % 3 === 0 || name.includes("can_opener"));

@@ -1,3 +1,4 @@
+import { sharedImages } from "@common/shared_images.ts";
 import assert from "node:assert/strict";
 import * as ort from "onnxruntime-node";
 import { decode, Image } from "imagescript";
@@ -10,7 +11,7 @@ import {
   SYNTHETIC_MARK,
 } from "./synthetic_model.ts";
 
-const PHOTOS = "/work/shared/images/imagenet-sample";
+const PHOTOS = `${sharedImages()}/imagenet-sample`;
 const SIZE = 224;
 const MEAN = [0.485, 0.456, 0.406];
 const STD = [0.229, 0.224, 0.225];
