@@ -6,7 +6,10 @@
  */
 
 import { parseArgs } from "node:util";
-import { type LogLevel, parseLogLevel } from "@common/log.ts";
+import type { LogLevel } from "@common/log.ts";
+import { ConfigError, logLevelSetting } from "@common/settings.ts";
+
+export { ConfigError };
 import { durationSeconds } from "@common/promql.ts";
 
 /** Validated settings of one autoscaler process. */
@@ -53,16 +56,6 @@ export const DEFAULTS = {
   port: "9102",
   logLevel: "info",
 } as const;
-
-/** Settings that failed validation, all of them at once. */
-export class ConfigError extends Error {
-  readonly problems: string[];
-  constructor(problems: string[]) {
-    super(`Invalid autoscaler settings:\n  - ${problems.join("\n  - ")}`);
-    this.name = "ConfigError";
-    this.problems = problems;
-  }
-}
 
 /** Usage text printed by `--help`. */
 export const USAGE = `Usage: deno task autoscale [flags]
@@ -127,7 +120,7 @@ export function parseConfig(
     parsed = parseFlags(args);
   } catch (error) {
     // Unknown flags and missing values: node's parser says which one.
-    throw new ConfigError([(error as Error).message]);
+    throw new ConfigError("autoscaler", [(error as Error).message]);
   }
   const { values } = parsed;
   const problems: string[] = [];
@@ -214,14 +207,9 @@ export function parseConfig(
     );
   }
 
-  let logLevel: LogLevel = "info";
-  try {
-    logLevel = parseLogLevel(env.LOG_LEVEL ?? DEFAULTS.logLevel);
-  } catch (error) {
-    problems.push(`LOG_LEVEL: ${(error as Error).message}`);
-  }
+  const logLevel: LogLevel = logLevelSetting(env.LOG_LEVEL, problems);
 
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0) throw new ConfigError("autoscaler", problems);
   return {
     prometheusUrl,
     policy: "rate",

@@ -6,29 +6,16 @@
  */
 
 import { createLogger } from "@common/log.ts";
+import { settingsOrExit } from "@common/settings.ts";
 import { onShutdown } from "@common/shutdown.ts";
-import { ConfigError, parseConfig, USAGE } from "./config.ts";
+import { parseConfig, USAGE } from "./config.ts";
 import { LocalScaler } from "./local_scaler.ts";
 import { createStabilizer, runLoop } from "./loop.ts";
 import { createAutoscalerMetrics } from "./metrics.ts";
 import { PrometheusClient } from "./prometheus_client.ts";
 import { ratePolicy } from "./rate_policy.ts";
 
-if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
-  // deno-lint-ignore no-console
-  console.log(USAGE);
-  Deno.exit(0);
-}
-
-let config;
-try {
-  config = parseConfig(Deno.args, Deno.env.toObject());
-} catch (error) {
-  const text = error instanceof ConfigError ? error.message : `${(error as Error).message}`;
-  // deno-lint-ignore no-console
-  console.error(`${text}\nRun with --help for the list of flags.`);
-  Deno.exit(2);
-}
+const config = settingsOrExit(Deno.args, USAGE, () => parseConfig(Deno.args, Deno.env.toObject()));
 
 const logger = createLogger({ component: "autoscaler", level: config.logLevel });
 const metrics = createAutoscalerMetrics();

@@ -6,7 +6,10 @@
  */
 
 import { parseArgs } from "node:util";
-import { type LogLevel, parseLogLevel } from "@common/log.ts";
+import type { LogLevel } from "@common/log.ts";
+import { ConfigError, logLevelSetting } from "@common/settings.ts";
+
+export { ConfigError };
 
 /** Validated settings of one dispatcher process. */
 export interface DispatcherConfig {
@@ -37,17 +40,6 @@ export const DEFAULTS = {
   upstreamTimeout: "30",
   logLevel: "info",
 } as const;
-
-/** Settings that failed validation, all of them at once. */
-export class ConfigError extends Error {
-  /** One sentence per invalid setting. */
-  readonly problems: string[];
-  constructor(problems: string[]) {
-    super(`Invalid dispatcher settings:\n  - ${problems.join("\n  - ")}`);
-    this.name = "ConfigError";
-    this.problems = problems;
-  }
-}
 
 /** Usage text printed by `--help`. */
 export const USAGE = `Usage: deno task dispatcher [flags]
@@ -92,7 +84,7 @@ export function parseConfig(
     values = parseFlags(args).values;
   } catch (error) {
     // Unknown flags and missing values: node's parser names the culprit.
-    throw new ConfigError([(error as Error).message]);
+    throw new ConfigError("dispatcher", [(error as Error).message]);
   }
   const problems: string[] = [];
   const number = (name: string, text: string, check: (n: number) => boolean, rule: string) => {
@@ -132,14 +124,9 @@ export function parseConfig(
     "seconds from 0.1 to 600",
   );
 
-  let logLevel: LogLevel = "info";
-  try {
-    logLevel = parseLogLevel(env.LOG_LEVEL ?? DEFAULTS.logLevel);
-  } catch (error) {
-    problems.push(`LOG_LEVEL: ${(error as Error).message}`);
-  }
+  const logLevel: LogLevel = logLevelSetting(env.LOG_LEVEL, problems);
 
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0) throw new ConfigError("dispatcher", problems);
   return {
     host,
     port,

@@ -7,25 +7,12 @@
  */
 
 import { createLogger } from "@common/log.ts";
+import { settingsOrExit } from "@common/settings.ts";
 import { onShutdown } from "@common/shutdown.ts";
-import { ConfigError, parseConfig, USAGE } from "./config.ts";
+import { parseConfig, USAGE } from "./config.ts";
 import { startDispatcher } from "./server.ts";
 
-if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
-  // deno-lint-ignore no-console
-  console.log(USAGE);
-  Deno.exit(0);
-}
-
-let config;
-try {
-  config = parseConfig(Deno.args, Deno.env.toObject());
-} catch (error) {
-  const text = error instanceof ConfigError ? error.message : (error as Error).message;
-  // deno-lint-ignore no-console
-  console.error(`${text}\nRun with --help for the list of flags.`);
-  Deno.exit(2);
-}
+const config = settingsOrExit(Deno.args, USAGE, () => parseConfig(Deno.args, Deno.env.toObject()));
 
 const logger = createLogger({ component: "dispatcher", level: config.logLevel });
 let dispatcher;

@@ -6,7 +6,10 @@
  */
 
 import { parseArgs } from "node:util";
-import { type LogLevel, parseLogLevel } from "@common/log.ts";
+import type { LogLevel } from "@common/log.ts";
+import { ConfigError, logLevelSetting } from "@common/settings.ts";
+
+export { ConfigError };
 import { MAX_ARRIVALS } from "./run_load.ts";
 import { arrivalCount, constantSteps, parseSteps, type RateStep } from "./schedule.ts";
 
@@ -39,17 +42,6 @@ export const DEFAULTS = {
   drainTimeout: "30",
   logLevel: "info",
 } as const;
-
-/** Settings that failed validation, all of them at once. */
-export class ConfigError extends Error {
-  /** One sentence per invalid setting. */
-  readonly problems: string[];
-  constructor(problems: string[]) {
-    super(`Invalid load test settings:\n  - ${problems.join("\n  - ")}`);
-    this.name = "ConfigError";
-    this.problems = problems;
-  }
-}
 
 /** Usage text printed by `--help`. */
 export const USAGE = `Usage: deno task load [flags]
@@ -203,14 +195,9 @@ export function parseConfig(args: string[], env: Record<string, string | undefin
     "seconds above 0, at most 3600",
   );
 
-  let logLevel: LogLevel = "info";
-  try {
-    logLevel = parseLogLevel(env.LOG_LEVEL ?? DEFAULTS.logLevel);
-  } catch (error) {
-    problems.push(`LOG_LEVEL: ${(error as Error).message}`);
-  }
+  const logLevel: LogLevel = logLevelSetting(env.LOG_LEVEL, problems);
 
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0) throw new ConfigError("load test", problems);
   return {
     url,
     steps,

@@ -11,34 +11,16 @@
  */
 
 import { createLogger } from "@common/log.ts";
+import { writeLine } from "@common/write_line.ts";
+import { settingsOrExit } from "@common/settings.ts";
 import { onShutdown } from "@common/shutdown.ts";
-import { ConfigError, parseConfig, USAGE } from "./config.ts";
+import { parseConfig, USAGE } from "./config.ts";
 import { formatProgress, formatSummary } from "./format.ts";
 import { loadImages } from "./images.ts";
 import { prometheusReplicas } from "./prometheus_replicas.ts";
 import { runLoad } from "./run_load.ts";
 
-const encoder = new TextEncoder();
-
-function writeLine(stream: { writeSync(p: Uint8Array): number }, text: string): void {
-  const bytes = encoder.encode(text + "\n");
-  let written = 0;
-  while (written < bytes.length) written += stream.writeSync(bytes.subarray(written));
-}
-
-if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
-  writeLine(Deno.stdout, USAGE);
-  Deno.exit(0);
-}
-
-let config;
-try {
-  config = parseConfig(Deno.args, Deno.env.toObject());
-} catch (error) {
-  const text = error instanceof ConfigError ? error.message : (error as Error).message;
-  writeLine(Deno.stderr, `${text}\nRun with --help for the list of flags.`);
-  Deno.exit(2);
-}
+const config = settingsOrExit(Deno.args, USAGE, () => parseConfig(Deno.args, Deno.env.toObject()));
 
 const logger = createLogger({
   component: "loadtest",

@@ -6,7 +6,10 @@
  */
 
 import { parseArgs } from "node:util";
-import { type LogLevel, parseLogLevel } from "@common/log.ts";
+import type { LogLevel } from "@common/log.ts";
+import { ConfigError, logLevelSetting } from "@common/settings.ts";
+
+export { ConfigError };
 
 /** Validated settings of one replica. */
 export interface ModelConfig {
@@ -46,16 +49,6 @@ export const DEFAULTS = {
   drainTimeout: "30",
   logLevel: "info",
 } as const;
-
-/** Settings that failed validation, all of them at once. */
-export class ConfigError extends Error {
-  readonly problems: string[];
-  constructor(problems: string[]) {
-    super(`Invalid model service settings:\n  - ${problems.join("\n  - ")}`);
-    this.name = "ConfigError";
-    this.problems = problems;
-  }
-}
 
 /** Usage text printed by `--help`. */
 export const USAGE = `Usage: deno task model:serve [flags]
@@ -104,7 +97,7 @@ export function parseConfig(
       },
     }).values;
   } catch (error) {
-    throw new ConfigError([(error as Error).message]);
+    throw new ConfigError("model service", [(error as Error).message]);
   }
   const problems: string[] = [];
   const integer = (name: string, text: string, min: number, max: number) => {
@@ -143,14 +136,9 @@ export function parseConfig(
   if (drainText.trim() === "" || !(drain >= 0 && drain <= 3600)) {
     problems.push(`--drain-timeout must be seconds from 0 to 3600, got "${drainText}"`);
   }
-  let logLevel: LogLevel = "info";
-  try {
-    logLevel = parseLogLevel(env.LOG_LEVEL ?? DEFAULTS.logLevel);
-  } catch (error) {
-    problems.push(`LOG_LEVEL: ${(error as Error).message}`);
-  }
+  const logLevel: LogLevel = logLevelSetting(env.LOG_LEVEL, problems);
 
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0) throw new ConfigError("model service", problems);
   return {
     host,
     port,
