@@ -12,6 +12,7 @@ import { readBody } from "@common/read_body.ts";
 import type { Outcome } from "@common/metrics.ts";
 import type { Admission } from "./admission.ts";
 import type { Classifier } from "./classifier.ts";
+import type { ImageDecoder } from "./image_decoder.ts";
 import { decodeImage } from "./decode.ts";
 import type { ModelMetrics } from "./metrics.ts";
 import { preprocess } from "./preprocess.ts";
@@ -19,9 +20,7 @@ import { softmax, topK } from "./top_k.ts";
 
 /** Content types `POST /infer` accepts. */
 export const ACCEPTED_TYPES = [
-  "image/jpeg",
-  "image/png",
-  "image/gif",
+  "image/* (image/jpeg, image/png, ...: the bytes decide the format)",
   "application/octet-stream",
   'application/json with {"data": "<base64 image>"}',
 ];
@@ -37,6 +36,7 @@ export interface AppState {
   admission: Admission;
   metrics: ModelMetrics;
   labels: readonly string[];
+  decoder: ImageDecoder;
   logger: Logger;
   maxBodyBytes: number;
   maxPixels: number;
@@ -97,7 +97,7 @@ async function infer(state: AppState, request: Request) {
   state.metrics.inFlight.inc();
   try {
     const started = performance.now();
-    const tensor = preprocess(await decodeImage(image, state.maxPixels));
+    const tensor = preprocess(await decodeImage(image, state.maxPixels, state.decoder));
     const decoded = performance.now();
     const logits = await classifier.score(tensor);
     const scored = performance.now();
@@ -126,9 +126,9 @@ async function infer(state: AppState, request: Request) {
 export function imageBytes(contentType: string | null, body: Uint8Array): Uint8Array {
   const type = (contentType ?? "").split(";")[0].trim().toLowerCase();
   if (type === "application/json") return fromJson(body);
-  if (["image/jpeg", "image/png", "image/gif", "application/octet-stream"].includes(type)) {
-    return body;
-  }
+  // The bytes themselves say which format they are; the declared image type
+  // only has to be an image type (clients often send image/jpeg for a PNG).
+  if (type.startsWith("image/") || type === "application/octet-stream") return body;
   throw new HttpError(
     415,
     "unsupported_content_type",

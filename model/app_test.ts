@@ -64,45 +64,49 @@ Deno.test("POST /infer tells different photos apart", async () => {
   });
 });
 
-const EDGE_CASES: Array<[string, number, string?]> = [
-  ["animated.gif", 200],
-  ["cmyk.jpg", 200],
-  ["gray.png", 200],
-  ["gray16.png", 200],
-  ["palette.png", 200],
-  ["progressive.jpg", 200],
-  ["rgba-half-transparent.png", 200],
-  ["tiny-1x1.png", 200],
-  ["wide-2000x20.jpg", 200],
-  ["empty.jpg", 400, "empty_body"],
-  ["not-an-image.jpg", 400, "not_an_image"],
-  ["truncated-half.jpg", 400, "bad_image"],
-  ["photo.bmp", 415, "unsupported_format"],
-  ["photo.webp", 415, "unsupported_format"],
-  ["photo.tiff", 415, "unsupported_format"],
-  ["bomb-header-60000x60000.png", 413, "too_many_pixels"],
-  ["huge-dims-header.jpg", 413, "too_many_pixels"],
+// Expected status per decoder engine; for refusals, the error code.
+const EDGE_CASES: Array<[string, { sharp: number; imagescript: number }, string?]> = [
+  ["animated.gif", { sharp: 200, imagescript: 200 }],
+  ["cmyk.jpg", { sharp: 200, imagescript: 200 }],
+  ["gray.png", { sharp: 200, imagescript: 200 }],
+  ["gray16.png", { sharp: 200, imagescript: 200 }],
+  ["palette.png", { sharp: 200, imagescript: 200 }],
+  ["progressive.jpg", { sharp: 200, imagescript: 200 }],
+  ["rgba-half-transparent.png", { sharp: 200, imagescript: 200 }],
+  ["tiny-1x1.png", { sharp: 200, imagescript: 200 }],
+  ["wide-2000x20.jpg", { sharp: 200, imagescript: 200 }],
+  ["photo.webp", { sharp: 200, imagescript: 415 }, "unsupported_format"],
+  ["photo.tiff", { sharp: 200, imagescript: 415 }, "unsupported_format"],
+  ["photo.bmp", { sharp: 415, imagescript: 415 }, "unsupported_format"],
+  ["empty.jpg", { sharp: 400, imagescript: 400 }, "empty_body"],
+  ["not-an-image.jpg", { sharp: 400, imagescript: 400 }, "not_an_image"],
+  ["truncated-half.jpg", { sharp: 400, imagescript: 400 }, "bad_image"],
+  ["bomb-header-60000x60000.png", { sharp: 413, imagescript: 413 }, "too_many_pixels"],
+  ["huge-dims-header.jpg", { sharp: 413, imagescript: 413 }, "too_many_pixels"],
 ];
 
-Deno.test("POST /infer answers every edge case with its status and stays up", async (t) => {
-  await withService([], async (service) => {
-    for (const [name, status, code] of EDGE_CASES) {
-      await t.step(name, async () => {
-        const response = await post(service, await sharedImage(`edge-cases/${name}`), "image/png");
-        const answer = await response.json();
-        assert.equal(response.status, status, JSON.stringify(answer));
-        if (code === undefined) {
-          assert.equal(answer.predictions.length, 5);
-        } else {
-          assert.equal(answer.error, code);
-          assert.match(answer.message, /^Cannot /);
-          assert.ok(answer.accepted.length > 0);
-        }
-      });
-    }
-    assert.equal((await post(service, tench, "image/jpeg")).status, 200);
+for (const engine of ["sharp", "imagescript"] as const) {
+  Deno.test(`POST /infer with ${engine} answers every edge case and stays up`, async (t) => {
+    await withService(["--decoder", engine], async (service) => {
+      for (const [name, statuses, code] of EDGE_CASES) {
+        await t.step(name, async () => {
+          const bytes = await sharedImage(`edge-cases/${name}`);
+          const response = await post(service, bytes, "image/png");
+          const answer = await response.json();
+          assert.equal(response.status, statuses[engine], JSON.stringify(answer));
+          if (statuses[engine] === 200) {
+            assert.equal(answer.predictions.length, 5);
+          } else {
+            assert.equal(answer.error, code);
+            assert.match(answer.message, /^Cannot /);
+            assert.ok(answer.accepted.length > 0);
+          }
+        });
+      }
+      assert.equal((await post(service, tench, "image/jpeg")).status, 200);
+    });
   });
-});
+}
 
 Deno.test("POST /infer refuses wrong content types, bad JSON and big bodies", async (t) => {
   await withService(["--max-body-bytes", "1000"], async (service) => {

@@ -7,6 +7,7 @@
 
 import { parseArgs } from "node:util";
 import type { LogLevel } from "@common/log.ts";
+import { DECODER_CHOICES, type DecoderChoice } from "./choose_decoder.ts";
 import { ConfigError, logLevelSetting } from "@common/settings.ts";
 
 export { ConfigError };
@@ -20,6 +21,8 @@ export interface ModelConfig {
   modelPath: string;
   /** ONNX Runtime intra-op threads; undefined means "size from the CPU budget". */
   threads?: number;
+  /** Image decoder engine. */
+  decoder: DecoderChoice;
   maxBodyBytes: number;
   /** Largest width x height an image header may claim. */
   maxPixels: number;
@@ -47,6 +50,7 @@ export const DEFAULTS = {
   maxInFlight: "4",
   maxQueue: "16",
   drainTimeout: "30",
+  decoder: "auto",
   logLevel: "info",
 } as const;
 
@@ -59,6 +63,8 @@ export const USAGE = `Usage: deno task model:serve [flags]
                         [${REAL_MODEL} if present, else ${SYNTHETIC_MODEL}]
   --threads N           ONNX Runtime threads (env ORT_THREADS)
                         [the CPUs this process may use: cgroup quota, else cores]
+  --decoder NAME        image decoder: sharp (native, fast), imagescript (portable)
+                        or auto: sharp when it loads (env DECODER) [${DEFAULTS.decoder}]
   --max-body-bytes N    largest accepted upload, bytes [${DEFAULTS.maxBodyBytes}]
   --max-pixels N        largest width x height accepted [${DEFAULTS.maxPixels}]
   --max-in-flight N     requests worked on at once [${DEFAULTS.maxInFlight}]
@@ -88,6 +94,7 @@ export function parseConfig(
         port: { type: "string" },
         model: { type: "string" },
         threads: { type: "string" },
+        decoder: { type: "string" },
         "max-body-bytes": { type: "string" },
         "max-pixels": { type: "string" },
         "max-in-flight": { type: "string" },
@@ -117,6 +124,10 @@ export function parseConfig(
   const threads = threadsText === undefined || threadsText === ""
     ? undefined
     : integer("--threads (or ORT_THREADS)", threadsText, 1, 256);
+  const decoder = (values.decoder ?? env.DECODER ?? DEFAULTS.decoder) as DecoderChoice;
+  if (!DECODER_CHOICES.includes(decoder)) {
+    problems.push(`--decoder must be one of ${DECODER_CHOICES.join(", ")}, got "${decoder}"`);
+  }
   const maxBodyBytes = integer(
     "--max-body-bytes",
     values["max-body-bytes"] ?? DEFAULTS.maxBodyBytes,
@@ -144,6 +155,7 @@ export function parseConfig(
     port,
     modelPath,
     threads,
+    decoder,
     maxBodyBytes,
     maxPixels,
     maxInFlight,

@@ -20,6 +20,8 @@ export interface ImageHeader {
   height?: number;
   /** EXIF orientation 1-8 of a JPEG; 1 (as stored) when absent. */
   orientation: number;
+  /** Colour components of a JPEG frame: 1 gray, 3 YCbCr or RGB, 4 CMYK or YCCK. */
+  components?: number;
 }
 
 /** The format of `bytes` from its signature; undefined when it is none of the known ones. */
@@ -63,9 +65,55 @@ export function readImageHeader(bytes: Uint8Array): ImageHeader | undefined {
         header.height = Math.abs(view.getInt32(22, true));
       }
       return header;
-    default:
-      return header;
+    case "webp":
+      return readWebp(bytes, view, header);
+    case "tiff":
+      return readTiff(bytes, view, header);
   }
+}
+
+// The first chunk after "RIFF....WEBP" says which of the three bitstreams follows.
+function readWebp(bytes: Uint8Array, view: DataView, header: ImageHeader): ImageHeader {
+  const chunk = ascii(bytes, 12, 4);
+  if (chunk === "VP8 " && bytes.length >= 30) {
+    // Lossy: a key frame's start code 9d 01 2a, then 14-bit width and height.
+    if (bytes[23] === 0x9d && bytes[24] === 0x01 && bytes[25] === 0x2a) {
+      header.width = view.getUint16(26, true) & 0x3fff;
+      header.height = view.getUint16(28, true) & 0x3fff;
+    }
+  } else if (chunk === "VP8L" && bytes.length >= 25 && bytes[20] === 0x2f) {
+    // Lossless: width - 1 and height - 1 packed in 14 bits each.
+    const bits = view.getUint32(21, true);
+    header.width = (bits & 0x3fff) + 1;
+    header.height = ((bits >>> 14) & 0x3fff) + 1;
+  } else if (chunk === "VP8X" && bytes.length >= 30) {
+    // Extended: canvas width - 1 and height - 1 in 24 bits each.
+    header.width = (view.getUint32(24, true) & 0xffffff) + 1;
+    header.height = (view.getUint32(27, true) & 0xffffff) + 1;
+  }
+  return header;
+}
+
+// The first image file directory holds ImageWidth (256) and ImageLength (257).
+function readTiff(bytes: Uint8Array, view: DataView, header: ImageHeader): ImageHeader {
+  if (bytes.length < 8) return header;
+  const little = bytes[0] === 0x49;
+  const ifd = view.getUint32(4, little);
+  if (ifd + 2 > bytes.length) return header;
+  const entries = view.getUint16(ifd, little);
+  for (let i = 0; i < entries; i++) {
+    const entry = ifd + 2 + i * 12;
+    if (entry + 12 > bytes.length) break;
+    const tag = view.getUint16(entry, little);
+    if (tag !== 256 && tag !== 257) continue;
+    const type = view.getUint16(entry + 2, little);
+    const value = type === 3
+      ? view.getUint16(entry + 8, little)
+      : view.getUint32(entry + 8, little);
+    if (tag === 256) header.width = value;
+    else header.height = value;
+  }
+  return header;
 }
 
 // Start-of-frame markers carry the size; C4 (DHT), C8 (reserved) and CC (DAC)
@@ -99,6 +147,7 @@ function readJpeg(bytes: Uint8Array, view: DataView, header: ImageHeader): Image
     if (isStartOfFrame(marker) && segment + 5 <= bytes.length) {
       header.height = view.getUint16(segment + 1);
       header.width = view.getUint16(segment + 3);
+      if (segment + 6 <= bytes.length) header.components = bytes[segment + 5];
       return header;
     }
     offset = segment + length - 2;

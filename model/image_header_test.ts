@@ -9,6 +9,9 @@ Deno.test("readImageHeader reads sizes without decoding", async (t) => {
     ["edge-cases/gray16.png", "png", 500, 354],
     ["edge-cases/tiny-1x1.png", "png", 1, 1],
     ["edge-cases/animated.gif", "gif", 500, 354],
+    ["edge-cases/photo.webp", "webp", 500, 354],
+    ["edge-cases/photo.tiff", "tiff", 500, 354],
+    ["edge-cases/photo.bmp", "bmp", 500, 354],
     ["edge-cases/huge-dims-header.jpg", "jpeg", 65000, 65000],
     ["edge-cases/bomb-header-60000x60000.png", "png", 60000, 60000],
   ];
@@ -65,4 +68,22 @@ Deno.test("exifOrientation reads both byte orders and rejects nonsense", () => {
   assert.equal(exifOrientation(entry(false, 8)), 8);
   assert.equal(exifOrientation(entry(true, 9)), undefined);
   assert.equal(exifOrientation(new TextEncoder().encode("Exif\0\0II")), undefined);
+});
+
+Deno.test("readImageHeader reads all three WebP bitstreams and TIFF sizes", async () => {
+  const sharp = (await import("sharp")).default;
+  const opaque = { width: 300, height: 7, channels: 3 as const, background: "#808080" };
+  const clear = { width: 123, height: 45, channels: 4 as const, background: "#80808080" };
+  const encoded: Array<[string, Uint8Array, number, number]> = [
+    ["lossy", await sharp({ create: opaque }).webp().toBuffer(), 300, 7],
+    ["lossless", await sharp({ create: opaque }).webp({ lossless: true }).toBuffer(), 300, 7],
+    ["extended", await sharp({ create: clear }).webp().toBuffer(), 123, 45],
+    ["tiff", await sharp({ create: clear }).tiff().toBuffer(), 123, 45],
+  ];
+  for (const [kind, bytes, width, height] of encoded) {
+    const header = readImageHeader(bytes);
+    assert.deepEqual([header?.width, header?.height], [width, height], kind);
+  }
+  const chunk = String.fromCharCode(...encoded[2][1].subarray(12, 16));
+  assert.equal(chunk, "VP8X", "the alpha WebP uses the extended format");
 });

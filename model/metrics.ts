@@ -25,7 +25,11 @@ export interface ModelMetrics {
 }
 
 /** Creates the metrics in a fresh registry and sets `model_info` once. */
-export function createModelMetrics(model: ModelIdentity, threads: number): ModelMetrics {
+export function createModelMetrics(
+  model: ModelIdentity,
+  threads: number,
+  decoder: string,
+): ModelMetrics {
   const registry = new Registry();
   const registers = [registry];
   collectDefaultMetrics({ register: registry });
@@ -40,10 +44,11 @@ export function createModelMetrics(model: ModelIdentity, threads: number): Model
   const info = new Gauge({
     name: MODEL.info,
     help: "Always 1; labels name the served model and whether its weights are synthetic",
-    labelNames: ["model", "weights", "sha256", "threads"],
+    labelNames: ["model", "weights", "sha256", "threads", "decoder"],
     registers,
   });
-  info.set({ model: model.name, weights: model.weights, sha256: model.sha256, threads }, 1);
+  const { name, weights, sha256 } = model;
+  info.set({ model: name, weights, sha256, threads, decoder }, 1);
   return {
     registry,
     requests,

@@ -6,26 +6,27 @@
  * @module
  */
 
-import type { Pixels } from "./decode.ts";
+import type { Pixels } from "./pixels.ts";
 
 /**
- * Returns `pixels` turned upright. Orientation 1 (or any value outside 2-8)
- * returns the input itself.
+ * Returns RGBA `pixels` turned upright. Orientation 1 (or any value outside
+ * 2-8) returns the input itself.
  */
 export function applyOrientation(pixels: Pixels, orientation: number): Pixels {
   if (orientation < 2 || orientation > 8) return pixels;
+  if (pixels.channels !== 4) throw new RangeError("applyOrientation needs RGBA pixels");
   const { width: w, height: h } = pixels;
   const swaps = orientation >= 5;
   const outWidth = swaps ? h : w;
   const outHeight = swaps ? w : h;
   // One 32-bit word per RGBA pixel moves a pixel in one step.
-  const source = new Uint32Array(pixels.rgba.buffer, pixels.rgba.byteOffset, w * h);
+  const source = new Uint32Array(pixels.data.buffer, pixels.data.byteOffset, w * h);
   const target = new Uint32Array(outWidth * outHeight);
   const sourceIndex = sourceIndexOf(orientation, w, h);
   for (let y = 0; y < outHeight; y++) {
     for (let x = 0; x < outWidth; x++) target[y * outWidth + x] = source[sourceIndex(x, y)];
   }
-  return { width: outWidth, height: outHeight, rgba: new Uint8Array(target.buffer) };
+  return { width: outWidth, height: outHeight, channels: 4, data: new Uint8Array(target.buffer) };
 }
 
 // For an output pixel (x, y), the index of the stored pixel that lands there.

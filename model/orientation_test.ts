@@ -7,14 +7,14 @@ import { applyOrientation } from "./orientation.ts";
 function numbered() {
   const rgba = new Uint8Array(6 * 4);
   for (let i = 0; i < 6; i++) rgba[i * 4] = i + 1;
-  return { width: 3, height: 2, rgba };
+  return { width: 3, height: 2, channels: 4 as const, data: rgba };
 }
 
-function rows(pixels: { width: number; height: number; rgba: Uint8Array }): number[][] {
+function rows(pixels: { width: number; height: number; data: Uint8Array }): number[][] {
   return Array.from(
     { length: pixels.height },
     (_, y) =>
-      Array.from({ length: pixels.width }, (_, x) => pixels.rgba[(y * pixels.width + x) * 4]),
+      Array.from({ length: pixels.width }, (_, x) => pixels.data[(y * pixels.width + x) * 4]),
   );
 }
 

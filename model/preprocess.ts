@@ -13,7 +13,7 @@
  * @module
  */
 
-import type { Pixels } from "./decode.ts";
+import type { Pixels } from "./pixels.ts";
 
 /** Side of the square the model sees. */
 export const CROP = 224;
@@ -49,8 +49,8 @@ export function cropOffset(size: number): number {
 }
 
 /**
- * Preprocesses RGBA pixels into the float32 CHW tensor of one image, written
- * into `out` (allocated when absent). The alpha channel is dropped, as
+ * Preprocesses RGB or RGBA pixels into the float32 CHW tensor of one image,
+ * written into `out` (allocated when absent). An alpha channel is dropped, as
  * Pillow's `convert("RGB")` does.
  */
 export function preprocess(pixels: Pixels, out = new Float32Array(TENSOR_LENGTH)): Float32Array {
@@ -138,19 +138,19 @@ function horizontalPass(
   bandHeight: number,
   band: Uint8Array,
 ): void {
-  const { rgba, width } = pixels;
+  const { data, width, channels } = pixels;
   const { starts, counts, weights, stride } = columns;
   for (let y = 0; y < bandHeight; y++) {
-    const rowStart = (firstRow + y) * width * 4;
+    const rowStart = (firstRow + y) * width * channels;
     for (let x = 0; x < CROP; x++) {
       let r = HALF, g = HALF, b = HALF;
       const k = x * stride;
-      let source = rowStart + starts[x] * 4;
-      for (let j = 0; j < counts[x]; j++, source += 4) {
+      let source = rowStart + starts[x] * channels;
+      for (let j = 0; j < counts[x]; j++, source += channels) {
         const weight = weights[k + j];
-        r += rgba[source] * weight;
-        g += rgba[source + 1] * weight;
-        b += rgba[source + 2] * weight;
+        r += data[source] * weight;
+        g += data[source + 1] * weight;
+        b += data[source + 2] * weight;
       }
       const target = (y * CROP + x) * 3;
       band[target] = clip8(r);

@@ -8,10 +8,11 @@
 
 import { parseArgs } from "node:util";
 import { HttpError } from "@common/http_error.ts";
+import { chooseDecoder, DECODER_CHOICES, type DecoderChoice } from "./choose_decoder.ts";
 import { decodeImage } from "./decode.ts";
 import { preprocess } from "./preprocess.ts";
 
-const USAGE = `Usage: deno task preprocess IMAGE --out FILE [--max-pixels N]
+const USAGE = `Usage: deno task preprocess IMAGE --out FILE [--decoder NAME] [--max-pixels N]
 
 Writes the model input for IMAGE: float32 little endian, shape [3, 224, 224] (CHW),
 normalised with the ImageNet mean and standard deviation.`;
@@ -27,6 +28,7 @@ try {
     options: {
       out: { type: "string" },
       "max-pixels": { type: "string", default: "40000000" },
+      decoder: { type: "string", default: "auto" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -42,11 +44,16 @@ if (values.help) {
 if (positionals.length !== 1 || !values.out) {
   fail(`Expected one IMAGE and --out FILE\n\n${USAGE}`, 2);
 }
+if (!DECODER_CHOICES.includes(values.decoder as DecoderChoice)) {
+  fail(`--decoder must be one of ${DECODER_CHOICES.join(", ")}, got "${values.decoder}"`, 2);
+}
 
 try {
+  const { decoder } = await chooseDecoder(values.decoder as DecoderChoice);
   const pixels = await decodeImage(
     await Deno.readFile(positionals[0]),
     Number(values["max-pixels"]),
+    decoder,
   );
   const tensor = preprocess(pixels);
   // Float32Array uses the platform's byte order; every platform Deno runs on is little endian.

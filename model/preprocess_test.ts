@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { chooseDecoder } from "./choose_decoder.ts";
 import { decodeImage } from "./decode.ts";
 import {
   CROP,
@@ -15,7 +16,7 @@ import { sharedImages } from "@common/shared_images.ts";
 function solid(width: number, height: number, rgb: [number, number, number]) {
   const rgba = new Uint8Array(width * height * 4);
   for (let i = 0; i < width * height; i++) rgba.set([...rgb, 255], i * 4);
-  return { width, height, rgba };
+  return { width, height, channels: 4 as const, data: rgba };
 }
 
 Deno.test("resizedSize makes the shorter side 256 and truncates the longer", () => {
@@ -48,7 +49,7 @@ Deno.test("preprocess keeps the left half left and the top half top (CHW, no fli
   // Left half white, right half black; top rows red, bottom rows not.
   const pixels = solid(400, 400, [0, 0, 0]);
   for (let y = 0; y < 400; y++) {
-    for (let x = 0; x < 200; x++) pixels.rgba.set([255, 255, 255], (y * 400 + x) * 4 + 0);
+    for (let x = 0; x < 200; x++) pixels.data.set([255, 255, 255], (y * 400 + x) * 4 + 0);
   }
   const tensor = preprocess(pixels);
   const green = CROP * CROP;
@@ -89,35 +90,41 @@ async function referenceAvailable(): Promise<boolean> {
   }
 }
 
-Deno.test({
-  name: "preprocess matches Pillow + torchvision on the sample photos",
-  ignore: !(await referenceAvailable()),
-  async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "preprocess-ref-" });
-    const photos = join(sharedImages(), "imagenet-sample");
-    const names = [...Deno.readDirSync(photos)].map((e) => e.name).sort();
-    // Every third photo keeps the test short; the photo with EXIF orientation 6 is included.
-    const chosen = names.filter((name, i) => i % 3 === 0 || name.includes("can_opener"));
-    try {
-      const run = await new Deno.Command(PYTHON, {
-        args: ["-c", REFERENCE, dir, ...chosen.map((name) => join(photos, name))],
-      }).output();
-      assert.ok(run.success, new TextDecoder().decode(run.stderr));
-      for (const [i, name] of chosen.entries()) {
-        const reference = new Float32Array((await Deno.readFile(join(dir, `${i}.bin`))).buffer);
-        const ours = preprocess(await decodeImage(await Deno.readFile(join(photos, name)), 4e7));
-        let sum = 0;
-        let max = 0;
-        for (let i = 0; i < TENSOR_LENGTH; i++) {
-          const difference = Math.abs(ours[i] - reference[i]);
-          sum += difference;
-          max = Math.max(max, difference);
+const available = await referenceAvailable();
+for (const engine of ["sharp", "imagescript"] as const) {
+  Deno.test({
+    name: `preprocess with ${engine} matches Pillow + torchvision on the sample photos`,
+    ignore: !available,
+    async fn() {
+      const { decoder } = await chooseDecoder(engine);
+      const dir = await Deno.makeTempDir({ prefix: "preprocess-ref-" });
+      const photos = join(sharedImages(), "imagenet-sample");
+      const names = [...Deno.readDirSync(photos)].map((e) => e.name).sort();
+      // Every third photo keeps the test short; the photo with EXIF orientation 6 is included.
+      const chosen = names.filter((name, i) => i % 3 === 0 || name.includes("can_opener"));
+      try {
+        const run = await new Deno.Command(PYTHON, {
+          args: ["-c", REFERENCE, dir, ...chosen.map((name) => join(photos, name))],
+        }).output();
+        assert.ok(run.success, new TextDecoder().decode(run.stderr));
+        for (const [i, name] of chosen.entries()) {
+          const reference = new Float32Array((await Deno.readFile(join(dir, `${i}.bin`))).buffer);
+          const ours = preprocess(
+            await decodeImage(await Deno.readFile(join(photos, name)), 4e7, decoder),
+          );
+          let sum = 0;
+          let max = 0;
+          for (let i = 0; i < TENSOR_LENGTH; i++) {
+            const difference = Math.abs(ours[i] - reference[i]);
+            sum += difference;
+            max = Math.max(max, difference);
+          }
+          assert.ok(sum / TENSOR_LENGTH < 0.01, `${name}: mean difference ${sum / TENSOR_LENGTH}`);
+          assert.ok(max < 0.1, `${name}: largest difference ${max}`);
         }
-        assert.ok(sum / TENSOR_LENGTH < 0.01, `${name}: mean difference ${sum / TENSOR_LENGTH}`);
-        assert.ok(max < 0.1, `${name}: largest difference ${max}`);
+      } finally {
+        await Deno.remove(dir, { recursive: true });
       }
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
-});
+    },
+  });
+}

@@ -9,6 +9,7 @@
 import type { Logger } from "@common/log.ts";
 import { Admission } from "./admission.ts";
 import { type AppState, createApp } from "./app.ts";
+import { chooseDecoder } from "./choose_decoder.ts";
 import { Classifier } from "./classifier.ts";
 import type { ModelConfig } from "./config.ts";
 import { cpuBudget } from "./cpu_budget.ts";
@@ -45,6 +46,8 @@ export async function startModelService(
   const threads = config.threads ?? budget.cpus;
   const threadsSource = config.threads === undefined ? budget.source : "--threads/ORT_THREADS";
   const labels = await loadLabels();
+  const { decoder, reason: decoderReason } = await chooseDecoder(config.decoder);
+  logger.info("image decoder", { decoder: decoder.name, reason: decoderReason });
   const admission = new Admission(config.maxInFlight, config.maxQueue);
 
   const listening = Promise.withResolvers<Deno.NetAddr>();
@@ -74,7 +77,7 @@ export async function startModelService(
     logger.info("model loaded", { ms: Math.round(performance.now() - started) });
   }
   const { identity } = classifier;
-  const metrics = createModelMetrics(identity, classifier.threads);
+  const metrics = createModelMetrics(identity, classifier.threads, decoder.name);
   Object.assign(
     state,
     {
@@ -82,6 +85,7 @@ export async function startModelService(
       admission,
       metrics,
       labels,
+      decoder,
       logger,
       maxBodyBytes: config.maxBodyBytes,
       maxPixels: config.maxPixels,
@@ -91,7 +95,7 @@ export async function startModelService(
         output: classifier.outputName,
         threads: classifier.threads,
         threadsSource,
-        decoder: "imagescript",
+        decoder: { name: decoder.name, reason: decoderReason, formats: decoder.formats },
         limits: {
           maxBodyBytes: config.maxBodyBytes,
           maxPixels: config.maxPixels,
