@@ -12,6 +12,7 @@ export const MODEL = {
   duration: "inference_duration_seconds",
   preprocessDuration: "inference_preprocess_duration_seconds",
   inFlight: "inference_in_flight",
+  queueDepth: "inference_queue_depth",
   info: "model_info",
 } as const;
 

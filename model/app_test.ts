@@ -132,9 +132,15 @@ Deno.test("POST /infer refuses wrong content types, bad JSON and big bodies", as
 
 Deno.test("POST /infer refuses work beyond the queue with 503 and Retry-After", async () => {
   await withService(["--max-in-flight", "1", "--max-queue", "1"], async (service) => {
-    const responses = await Promise.all(
-      Array.from({ length: 8 }, () => post(service, tench, "image/jpeg")),
-    );
+    const sent = Promise.all(Array.from({ length: 8 }, () => post(service, tench, "image/jpeg")));
+    // While one image runs, the next waits in the queue: the gauge must show it.
+    let queued = false;
+    for (let i = 0; i < 200 && !queued; i++) {
+      const text = await (await fetch(`${service.url}/metrics`)).text();
+      queued = /^inference_queue_depth 1$/m.test(text);
+    }
+    const responses = await sent;
+    assert.ok(queued, "inference_queue_depth never showed the waiting request");
     const statuses = responses.map((r) => r.status);
     await Promise.all(responses.map((r) => r.body?.cancel()));
     assert.ok(statuses.includes(200), `statuses ${statuses}`);
@@ -161,6 +167,7 @@ Deno.test("GET /readyz, /healthz, /info and /metrics describe the replica", asyn
     assert.match(text, /^inference_requests_total\{outcome="bad_input"\} 1$/m);
     assert.match(text, /^inference_duration_seconds_count 1$/m);
     assert.match(text, /^inference_in_flight 0$/m);
+    assert.match(text, /^inference_queue_depth 0$/m);
     assert.match(text, /^process_cpu_seconds_total /m);
     assert.match(text, /^model_info\{model="resnet18-synthetic",weights="synthetic",/m);
     const missing = await fetch(`${service.url}/nope`);

@@ -29,7 +29,7 @@ export interface ChosenDecoder {
  */
 export async function chooseDecoder(choice: DecoderChoice): Promise<ChosenDecoder> {
   if (choice === "imagescript") {
-    return { decoder: imagescriptDecoder(), reason: "asked for with --decoder imagescript" };
+    return { decoder: await imagescriptDecoder(), reason: "asked for with --decoder imagescript" };
   }
   const sharp = await sharpDecoder();
   if ("decode" in sharp) {
@@ -41,7 +41,7 @@ export async function chooseDecoder(choice: DecoderChoice): Promise<ChosenDecode
     );
   }
   return {
-    decoder: imagescriptDecoder(),
+    decoder: await imagescriptDecoder(),
     reason: `sharp cannot load here (${sharp.unavailable}), so the portable engine runs`,
   };
 }

@@ -5,12 +5,15 @@
  * @module
  */
 
-import { decode, GIF } from "imagescript";
 import type { ImageDecoder } from "./image_decoder.ts";
 import { applyOrientation } from "./orientation.ts";
 
-/** Creates the imagescript engine. */
-export function imagescriptDecoder(): ImageDecoder {
+/**
+ * Creates the imagescript engine. Loaded on demand: a replica that decodes
+ * with sharp does not carry the WebAssembly module in its memory.
+ */
+export async function imagescriptDecoder(): Promise<ImageDecoder> {
+  const { decode, GIF } = await import("imagescript");
   return {
     name: "imagescript",
     formats: ["jpeg", "png", "gif"],

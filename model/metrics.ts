@@ -20,8 +20,10 @@ export interface ModelMetrics {
   duration: Histogram;
   /** Seconds decoding and preprocessing per image. */
   preprocessDuration: Histogram;
-  /** `/infer` requests admitted and not yet answered (running or queued). */
+  /** `/infer` requests being decoded or scored now. */
   inFlight: Gauge;
+  /** `/infer` requests waiting for a slot now; read from `queueDepth` at each scrape. */
+  queueDepth: Gauge;
 }
 
 /** Creates the metrics in a fresh registry and sets `model_info` once. */
@@ -29,6 +31,7 @@ export function createModelMetrics(
   model: ModelIdentity,
   threads: number,
   decoder: string,
+  queueDepth: () => number,
 ): ModelMetrics {
   const registry = new Registry();
   const registers = [registry];
@@ -66,8 +69,16 @@ export function createModelMetrics(
     }),
     inFlight: new Gauge({
       name: MODEL.inFlight,
-      help: "Requests to /infer admitted and not yet answered, running or queued",
+      help: "Requests to /infer being decoded or scored now",
       registers,
+    }),
+    queueDepth: new Gauge({
+      name: MODEL.queueDepth,
+      help: "Requests to /infer waiting for a slot now",
+      registers,
+      collect() {
+        this.set(queueDepth());
+      },
     }),
   };
 }

@@ -7,10 +7,10 @@
  */
 
 import { basename } from "node:path";
-import { readOnnxMetadata } from "./onnx_metadata.ts";
+import { readOnnxMetadataFile } from "./onnx_metadata_file.ts";
 import { SYNTHETIC_MARK } from "./synthetic_model.ts";
 import { RESNET18_V1 } from "./known_models.ts";
-import { sha256Hex } from "./sha256.ts";
+import { sha256File } from "./sha256.ts";
 
 /** What the service reports about the model it serves. */
 export interface ModelIdentity {
@@ -23,15 +23,18 @@ export interface ModelIdentity {
   bytes: number;
 }
 
-/** Tells what `bytes`, read from `path`, hold. */
-export function identifyModel(path: string, bytes: Uint8Array): ModelIdentity {
-  const sha256 = sha256Hex(bytes);
+/**
+ * Tells what the model file at `path` holds, reading it as a stream (the
+ * service never keeps a copy of the weights besides ONNX Runtime's).
+ */
+export async function identifyModel(path: string): Promise<ModelIdentity> {
+  const { sha256, bytes } = await sha256File(path);
   const name = basename(path).replace(/\.onnx$/i, "");
   let weights: ModelIdentity["weights"] = "custom";
-  if (readOnnxMetadata(bytes)[SYNTHETIC_MARK.key] === SYNTHETIC_MARK.value) {
+  if ((await readOnnxMetadataFile(path))[SYNTHETIC_MARK.key] === SYNTHETIC_MARK.value) {
     weights = "synthetic";
   } else if (sha256 === RESNET18_V1.sha256) {
     weights = "pretrained";
   }
-  return { name, weights, sha256, path, bytes: bytes.length };
+  return { name, weights, sha256, path, bytes };
 }

@@ -77,7 +77,12 @@ export async function startModelService(
     logger.info("model loaded", { ms: Math.round(performance.now() - started) });
   }
   const { identity } = classifier;
-  const metrics = createModelMetrics(identity, classifier.threads, decoder.name);
+  const metrics = createModelMetrics(
+    identity,
+    classifier.threads,
+    decoder.name,
+    () => admission.waiting,
+  );
   Object.assign(
     state,
     {
