@@ -13,6 +13,7 @@
 import { fileURLToPath } from "node:url";
 import type { Logger } from "@common/log.ts";
 import { type ServiceProcess, startService } from "@common/service_process.ts";
+import { REPLICA_ENV } from "../model/replica_env.ts";
 import { writeTargets } from "@common/targets.ts";
 import { waitForHttp } from "@common/wait_http.ts";
 import type { Scaler } from "./scaler.ts";
@@ -97,7 +98,13 @@ export class LocalScaler implements Scaler {
       "--exit-with-parent",
       ...replicaArgs,
     ];
-    const replica = await startService({ name: `replica ${id}`, args, logFile, startTimeoutMs });
+    const replica = await startService({
+      name: `replica ${id}`,
+      args,
+      logFile,
+      startTimeoutMs,
+      env: { ...REPLICA_ENV },
+    });
     try {
       await waitForHttp(`http://127.0.0.1:${replica.port}/readyz`, { timeoutMs: startTimeoutMs });
     } catch (error) {

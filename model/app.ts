@@ -67,7 +67,13 @@ export function createApp(state: AppState): Hono {
     const { name, weights, sha256 } = state.classifier.identity;
     return c.json({ status: "ready", model: { name, weights, sha256 } });
   });
-  app.get("/info", (c) => c.json({ ...state.info, ready: !!state.classifier && !state.draining }));
+  app.get("/info", (c) => {
+    const ready = !!state.classifier && !state.draining;
+    const memory = Object.fromEntries(
+      Object.entries(Deno.memoryUsage()).map(([key, bytes]) => [key, Math.round(bytes / 2 ** 20)]),
+    );
+    return c.json({ ...state.info, ready, memoryMb: memory });
+  });
   app.get("/metrics", async () => {
     return new Response(await metrics.registry.metrics(), {
       headers: { "content-type": metrics.registry.contentType },

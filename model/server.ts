@@ -14,7 +14,11 @@ import { Classifier } from "./classifier.ts";
 import type { ModelConfig } from "./config.ts";
 import { cpuBudget } from "./cpu_budget.ts";
 import { loadLabels } from "./labels.ts";
+import { bindMallocTrim } from "./memory_trim.ts";
 import { createModelMetrics } from "./metrics.ts";
+
+/** How often freed native memory is handed back to the operating system. */
+const TRIM_INTERVAL_MS = 5_000;
 
 /** A running replica. */
 export interface ModelService {
@@ -77,6 +81,19 @@ export async function startModelService(
     logger.info("model loaded", { ms: Math.round(performance.now() - started) });
   }
   const { identity } = classifier;
+  const trim = bindMallocTrim();
+  let trimTimer: ReturnType<typeof setInterval> | undefined;
+  if (trim) {
+    trim();
+    // Decoding churns through megabytes per image; trimming now and then
+    // keeps resident memory near the working set instead of the peak.
+    trimTimer = setInterval(trim, TRIM_INTERVAL_MS);
+    Deno.unrefTimer(trimTimer);
+  }
+  logger.info("memory", {
+    rssMb: Math.round(Deno.memoryUsage().rss / 2 ** 20),
+    trim: trim ? `malloc_trim every ${TRIM_INTERVAL_MS / 1000} s` : "unavailable (not glibc)",
+  });
   const metrics = createModelMetrics(
     identity,
     classifier.threads,
@@ -138,6 +155,7 @@ export async function startModelService(
         }
         const abandoned = admission.running + admission.waiting;
         if (abandoned > 0) logger.warn("drain timed out", { abandoned });
+        clearInterval(trimTimer);
         await server.shutdown();
         if (!options.classifier) await classifier.close();
       })();

@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { findSharedImages } from "@common/shared_images.ts";
 import { startService } from "@common/service_process.ts";
+import { REPLICA_ENV } from "../replica_env.ts";
 import { waitForHttp } from "@common/wait_http.ts";
 import { writeLine } from "@common/write_line.ts";
 import { loadImages } from "../../loadtest/images.ts";
@@ -95,6 +96,7 @@ const ceilingRate = Math.max(...rows.map(([, r]) => r.imagesPerSecond));
 print(`[http] starting one replica ...`);
 const replica = await startService({
   name: "replica",
+  env: { ...REPLICA_ENV },
   args: [
     "run",
     "--allow-all",
