@@ -36,7 +36,7 @@ export function createApp(options: AppOptions): Hono {
     metrics.inFlight.inc();
     let response: Response;
     try {
-      const body = await readBody(c.req.raw, options.maxBodyBytes);
+      const body = await readBody(c.req.raw, { maxBytes: options.maxBodyBytes });
       response = await forward(body, c.req.header("content-type") ?? null, {
         pool,
         retries: options.retries,

@@ -216,6 +216,7 @@ Deno.test("POST /classify refuses a body over the limit with 413", async (t) => 
       assert.deepEqual(await response.json(), {
         error: "body_too_large",
         message: "Cannot accept the image: expected a body of at most 1000 bytes, got 1001",
+        accepted: ["a body of at most 1000 bytes"],
       });
     });
 

@@ -13,7 +13,8 @@ import type { Outcome } from "@common/metrics.ts";
 import type { Admission } from "./admission.ts";
 import type { Classifier } from "./classifier.ts";
 import type { ImageDecoder } from "./image_decoder.ts";
-import { decodeImage } from "./decode.ts";
+import type { PixelBudget } from "./pixel_budget.ts";
+import { checkImage, decodeChecked } from "./decode.ts";
 import type { ModelMetrics } from "./metrics.ts";
 import { preprocess } from "./preprocess.ts";
 import { softmax, topK } from "./top_k.ts";
@@ -39,7 +40,11 @@ export interface AppState {
   decoder: ImageDecoder;
   logger: Logger;
   maxBodyBytes: number;
+  /** How long a body may take to arrive, in ms. */
+  bodyTimeoutMs: number;
   maxPixels: number;
+  /** Pixels being decoded at once. */
+  pixels: PixelBudget;
   /** Static facts for `/info`. */
   info: Record<string, unknown>;
 }
@@ -96,14 +101,29 @@ async function infer(state: AppState, request: Request) {
       headers: { "retry-after": "1" },
     });
   }
-  const body = await readBody(request, state.maxBodyBytes);
-  const image = imageBytes(request.headers.get("content-type"), body);
+  // The content type is checked before anything waits or reads.
+  const envelope = envelopeOf(request.headers.get("content-type"));
 
+  // Admission comes before the body is read: a queued request's upload stays
+  // in the socket, so memory holds at most max-in-flight bodies, not one per
+  // connection.
   const release = await state.admission.enter();
   state.metrics.inFlight.inc();
   try {
+    const body = await readBody(request, {
+      maxBytes: state.maxBodyBytes,
+      timeoutMs: state.bodyTimeoutMs,
+    });
+    const image = envelope === "json" ? fromJson(body) : body;
     const started = performance.now();
-    const tensor = preprocess(await decodeImage(image, state.maxPixels, state.decoder));
+    const header = checkImage(image, state.maxPixels, state.decoder);
+    const giveBack = await state.pixels.take(header.width * header.height);
+    let tensor: Float32Array;
+    try {
+      tensor = preprocess(await decodeChecked(image, header, state.decoder));
+    } finally {
+      giveBack();
+    }
     const decoded = performance.now();
     const logits = await classifier.score(tensor);
     const scored = performance.now();
@@ -128,13 +148,18 @@ async function infer(state: AppState, request: Request) {
   }
 }
 
-/** The image bytes of a request, from raw bytes or from the JSON envelope clients send. */
-export function imageBytes(contentType: string | null, body: Uint8Array): Uint8Array {
+/**
+ * How the body carries the image: raw bytes or the JSON envelope existing
+ * clients send.
+ *
+ * @throws {HttpError} 415 for any other content type
+ */
+export function envelopeOf(contentType: string | null): "raw" | "json" {
   const type = (contentType ?? "").split(";")[0].trim().toLowerCase();
-  if (type === "application/json") return fromJson(body);
+  if (type === "application/json") return "json";
   // The bytes themselves say which format they are; the declared image type
   // only has to be an image type (clients often send image/jpeg for a PNG).
-  if (type.startsWith("image/") || type === "application/octet-stream") return body;
+  if (type.startsWith("image/") || type === "application/octet-stream") return "raw";
   throw new HttpError(
     415,
     "unsupported_content_type",

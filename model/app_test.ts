@@ -191,3 +191,30 @@ Deno.test("shutdown() turns readiness off and lets admitted requests finish", as
   await stopped;
   await assert.rejects(fetch(`${service.url}/healthz`));
 });
+
+Deno.test("POST /infer answers 400, not 500, when the client stops mid-body", async () => {
+  await withService([], async (service) => {
+    const connection = await Deno.connect({ hostname: "127.0.0.1", port: service.port });
+    const head = "POST /infer HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\n" +
+      "Content-Length: 100\r\n\r\nabc";
+    await connection.write(new TextEncoder().encode(head));
+    await connection.closeWrite();
+    const reply = new TextDecoder().decode(await new Response(connection.readable).arrayBuffer());
+    assert.match(reply, /^HTTP\/1\.1 400 /);
+    assert.match(reply, /"error":"incomplete_body"/);
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    assert.match(metrics, /^inference_requests_total\{outcome="error"\} 0$/m);
+  });
+});
+
+Deno.test("POST /infer decodes a 36-megapixel image within the limits", async () => {
+  const sharp = (await import("sharp")).default;
+  const big = await sharp({
+    create: { width: 6000, height: 6000, channels: 3, background: "#336699" },
+  }).png().toBuffer().then((buffer) => new Uint8Array(buffer));
+  await withService(["--max-pixels", "40000000"], async (service) => {
+    const answers = await Promise.all([1, 2].map(() => post(service, big, "image/png")));
+    assert.deepEqual(answers.map((a) => a.status), [200, 200]);
+    await Promise.all(answers.map((a) => a.body?.cancel()));
+  });
+});

@@ -26,6 +26,10 @@ export interface ModelConfig {
   maxBodyBytes: number;
   /** Largest width x height an image header may claim. */
   maxPixels: number;
+  /** Pixels decoded at once, over all requests. */
+  pixelBudget: number;
+  /** How long an upload may take, in milliseconds. */
+  bodyTimeoutMs: number;
   /** Requests decoded or scored at once. */
   maxInFlight: number;
   /** Requests waiting for a slot before new ones are refused with 503. */
@@ -47,6 +51,7 @@ export const DEFAULTS = {
   port: "8000",
   maxBodyBytes: String(20 * 1024 * 1024),
   maxPixels: String(40_000_000),
+  bodyTimeout: "30",
   maxInFlight: "4",
   maxQueue: "16",
   drainTimeout: "30",
@@ -67,6 +72,9 @@ export const USAGE = `Usage: deno task model:serve [flags]
                         or auto: sharp when it loads (env DECODER) [${DEFAULTS.decoder}]
   --max-body-bytes N    largest accepted upload, bytes [${DEFAULTS.maxBodyBytes}]
   --max-pixels N        largest width x height accepted [${DEFAULTS.maxPixels}]
+  --pixel-budget N      pixels decoded at once over all requests; bounds memory
+                        [the --max-pixels value]
+  --body-timeout S      seconds an upload may take [${DEFAULTS.bodyTimeout}]
   --max-in-flight N     requests worked on at once [${DEFAULTS.maxInFlight}]
   --max-queue N         requests waiting before 503 + Retry-After [${DEFAULTS.maxQueue}]
   --drain-timeout S     seconds a shutdown waits for admitted work [${DEFAULTS.drainTimeout}]
@@ -97,6 +105,8 @@ export function parseConfig(
         decoder: { type: "string" },
         "max-body-bytes": { type: "string" },
         "max-pixels": { type: "string" },
+        "pixel-budget": { type: "string" },
+        "body-timeout": { type: "string" },
         "max-in-flight": { type: "string" },
         "max-queue": { type: "string" },
         "drain-timeout": { type: "string" },
@@ -135,6 +145,23 @@ export function parseConfig(
     1024 ** 3,
   );
   const maxPixels = integer("--max-pixels", values["max-pixels"] ?? DEFAULTS.maxPixels, 1, 1e9);
+  const pixelBudget = integer(
+    "--pixel-budget",
+    values["pixel-budget"] ?? String(maxPixels),
+    1,
+    1e10,
+  );
+  if (pixelBudget < maxPixels) {
+    problems.push(
+      `--pixel-budget (${pixelBudget}) must be at least --max-pixels (${maxPixels}), ` +
+        "or the largest accepted image could never be decoded",
+    );
+  }
+  const bodyTimeoutText = values["body-timeout"] ?? DEFAULTS.bodyTimeout;
+  const bodyTimeout = Number(bodyTimeoutText);
+  if (bodyTimeoutText.trim() === "" || !(bodyTimeout > 0 && bodyTimeout <= 3600)) {
+    problems.push(`--body-timeout must be seconds above 0, at most 3600, got "${bodyTimeoutText}"`);
+  }
   const maxInFlight = integer(
     "--max-in-flight",
     values["max-in-flight"] ?? DEFAULTS.maxInFlight,
@@ -158,6 +185,8 @@ export function parseConfig(
     decoder,
     maxBodyBytes,
     maxPixels,
+    pixelBudget,
+    bodyTimeoutMs: Math.round(bodyTimeout * 1000),
     maxInFlight,
     maxQueue,
     drainTimeoutMs: Math.round(drain * 1000),

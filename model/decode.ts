@@ -9,21 +9,24 @@
 
 import { HttpError } from "@common/http_error.ts";
 import { acceptedImages, type ImageDecoder } from "./image_decoder.ts";
-import { readImageHeader } from "./image_header.ts";
+import { type ImageHeader, readImageHeader } from "./image_header.ts";
 import type { Pixels } from "./pixels.ts";
 
+/** A header that passed every check, with the size it claims. */
+export type CheckedHeader = ImageHeader & { width: number; height: number };
+
 /**
- * Decodes `bytes` with `decoder`.
+ * Checks what the header of `bytes` claims, without decoding a pixel.
  *
- * @throws {HttpError} 400 for an empty, unrecognised or broken file, 415 for
- *   a known format the decoder does not read, 413 when the header claims
+ * @throws {HttpError} 400 for an empty, unrecognised or truncated file, 415
+ *   for a known format the decoder does not read, 413 when the header claims
  *   more than `maxPixels` pixels
  */
-export async function decodeImage(
+export function checkImage(
   bytes: Uint8Array,
   maxPixels: number,
   decoder: ImageDecoder,
-): Promise<Pixels> {
+): CheckedHeader {
   const accepted = acceptedImages(decoder);
   if (bytes.length === 0) {
     throw new HttpError(400, "empty_body", "Cannot classify an empty body: send image bytes", {
@@ -66,6 +69,21 @@ export async function decodeImage(
       { accepted },
     );
   }
+  return { ...header, width, height };
+}
+
+/**
+ * Decodes `bytes`, whose header {@linkcode checkImage} accepted, with `decoder`.
+ *
+ * @throws {HttpError} 400 when the data turns out corrupt or truncated
+ */
+export async function decodeChecked(
+  bytes: Uint8Array,
+  header: CheckedHeader,
+  decoder: ImageDecoder,
+): Promise<Pixels> {
+  const accepted = acceptedImages(decoder);
+  const format = header.format.toUpperCase();
   try {
     return await decoder.decode(bytes, header);
   } catch (error) {
@@ -77,4 +95,13 @@ export async function decodeImage(
       { accepted, cause: error },
     );
   }
+}
+
+/** Checks and decodes `bytes`: {@linkcode checkImage}, then {@linkcode decodeChecked}. */
+export function decodeImage(
+  bytes: Uint8Array,
+  maxPixels: number,
+  decoder: ImageDecoder,
+): Promise<Pixels> {
+  return decodeChecked(bytes, checkImage(bytes, maxPixels, decoder), decoder);
 }

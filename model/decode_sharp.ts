@@ -34,7 +34,7 @@ export async function sharpDecoder(): Promise<ImageDecoder | { unavailable: stri
     name: "sharp",
     formats: ["jpeg", "png", "gif", "webp", "tiff"],
     async decode(bytes, header) {
-      const input = sharp(bytes, { ignoreIcc: true, pages: 1 }).rotate();
+      const input = sharp(bytes, { ignoreIcc: true, pages: 1, sequentialRead: true }).rotate();
       if (header.format === "jpeg" && header.components === 4) {
         const { data, info } = await input.pipelineColourspace("cmyk").toColourspace("cmyk")
           .raw().toBuffer({ resolveWithObject: true });

@@ -16,6 +16,7 @@ import { cpuBudget } from "./cpu_budget.ts";
 import { loadLabels } from "./labels.ts";
 import { bindMallocTrim } from "./memory_trim.ts";
 import { createModelMetrics } from "./metrics.ts";
+import { PixelBudget } from "./pixel_budget.ts";
 
 /** How often freed native memory is handed back to the operating system. */
 const TRIM_INTERVAL_MS = 5_000;
@@ -110,7 +111,9 @@ export async function startModelService(
       decoder,
       logger,
       maxBodyBytes: config.maxBodyBytes,
+      bodyTimeoutMs: config.bodyTimeoutMs,
       maxPixels: config.maxPixels,
+      pixels: new PixelBudget(config.pixelBudget),
       info: {
         model: identity,
         input: classifier.inputName,
@@ -121,6 +124,8 @@ export async function startModelService(
         limits: {
           maxBodyBytes: config.maxBodyBytes,
           maxPixels: config.maxPixels,
+          pixelBudget: config.pixelBudget,
+          bodyTimeoutS: config.bodyTimeoutMs / 1000,
           maxInFlight: config.maxInFlight,
           maxQueue: config.maxQueue,
         },
