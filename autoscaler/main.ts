@@ -5,6 +5,7 @@
  * @module
  */
 
+import { explainListenError } from "@common/listen_error.ts";
 import { createLogger } from "@common/log.ts";
 import { settingsOrExit } from "@common/settings.ts";
 import { onShutdown } from "@common/shutdown.ts";
@@ -21,13 +22,21 @@ const logger = createLogger({ component: "autoscaler", level: config.logLevel })
 const metrics = createAutoscalerMetrics();
 const stopped = new AbortController();
 
-const server = Deno.serve({
-  hostname: config.host,
-  port: config.port,
-  onListen: ({ port }) => {
-    logger.info("listening", { port, url: `http://${config.host}:${port}/metrics` });
-  },
-}, async (request) => {
+let server: Deno.HttpServer;
+try {
+  server = Deno.serve({
+    hostname: config.host,
+    port: config.port,
+    onListen: ({ port }) => {
+      logger.info("listening", { port, url: `http://${config.host}:${port}/metrics` });
+    },
+  }, serveMetrics);
+} catch (error) {
+  logger.error(explainListenError(error, config.host, config.port));
+  Deno.exit(1);
+}
+
+async function serveMetrics(request: Request): Promise<Response> {
   const path = new URL(request.url).pathname;
   if (path === "/metrics") {
     return new Response(await metrics.registry.metrics(), {
@@ -38,7 +47,7 @@ const server = Deno.serve({
   return Response.json({ error: "not_found", message: "Try /metrics or /healthz" }, {
     status: 404,
   });
-});
+}
 
 const replicaArgs = ["--threads", String(config.replicaThreads)];
 if (config.modelPath) replicaArgs.push("--model", config.modelPath);

@@ -5,15 +5,15 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { createLogger } from "@common/log.ts";
 import { findSharedImages } from "@common/shared_images.ts";
+import { settingsOrExit } from "@common/settings.ts";
 import { onShutdown } from "@common/shutdown.ts";
 import { loadImages } from "../loadtest/images.ts";
-import { parseSteps } from "../loadtest/schedule.ts";
 import { formatProgress } from "../loadtest/format.ts";
 import { runLoad } from "../loadtest/run_load.ts";
+import { parseConfig, USAGE } from "./config.ts";
 import { chooseModel } from "./model_choice.ts";
 import { formatDecision, formatDemoSummary } from "./report.ts";
 import { startSystem, type System } from "./system.ts";
@@ -21,42 +21,15 @@ import { startSystem, type System } from "./system.ts";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const shared = findSharedImages();
 
-const USAGE = `Usage: deno task demo [flags]
-
-  --steps LIST         load profile, rate:seconds pairs [2:10,6:10,12:15,18:15,8:10,2:10]
-  --target-rate N      requests/s per replica the autoscaler aims for [5]
-  --max N              most replicas [4]
-  --images DIR         photos to send [$SHARED_IMAGES or ../shared/images: imagenet-sample/,
-                       else images/]
-  --synthetic          skip the download attempt, serve synthetic weights
-  --prometheus-bin P   Prometheus executable [prometheus]
-  --cooldown SECONDS   how long to wait for the fleet to shrink after the load [90]`;
-
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    steps: { type: "string", default: "2:10,6:10,12:15,18:15,8:10,2:10" },
-    "target-rate": { type: "string", default: "5" },
-    max: { type: "string", default: "4" },
-    images: { type: "string" },
-    synthetic: { type: "boolean", default: false },
-    "prometheus-bin": { type: "string" },
-    cooldown: { type: "string", default: "90" },
-    help: { type: "boolean", short: "h", default: false },
-  },
-});
 // deno-lint-ignore no-console
 const print = (line: string) => console.log(line);
-if (values.help) {
-  print(USAGE);
-  Deno.exit(0);
-}
-
+const config = settingsOrExit(
+  Deno.args,
+  USAGE,
+  () =>
+    parseConfig(Deno.args, shared === undefined ? `${ROOT}images` : `${shared}/imagenet-sample`),
+);
 const logger = createLogger({ component: "demo", level: "warn" });
-const steps = parseSteps(values.steps);
-const cooldownSeconds = Number(values.cooldown);
-const imageDir = values.images ??
-  (shared === undefined ? `${ROOT}images` : `${shared}/imagenet-sample`);
 const stopping = new AbortController();
 let system: System | undefined;
 
@@ -65,7 +38,7 @@ onShutdown((cause) => {
   stopping.abort();
 });
 
-const model = await chooseModel({ synthetic: values.synthetic, logger });
+const model = await chooseModel({ synthetic: config.synthetic, logger });
 if (model.weights === "synthetic") {
   print("Serving SYNTHETIC ResNet18 weights: same cost as the real model, meaningless labels.");
   print("For real predictions run `deno task model:fetch` where the internet is reachable.");
@@ -83,8 +56,8 @@ try {
   system = await startSystem({
     runDir: `${ROOT}run`,
     modelPath: model.path,
-    prometheusBin: values["prometheus-bin"],
-    autoscalerArgs: ["--target-rate", values["target-rate"], "--max", values.max],
+    prometheusBin: config.prometheusBin,
+    autoscalerArgs: ["--target-rate", config.targetRate, "--max", config.max],
     onDecision: (decision) => {
       if (decision.applied !== true) return;
       if (decision.direction === "up") ups++;
@@ -94,15 +67,15 @@ try {
     logger,
   });
   print(`Prometheus ${system.prometheusUrl}  dispatcher ${system.dispatcherUrl}  logs run/logs/`);
-  const { images } = await loadImages(imageDir);
-  print(`Sending ${images.length} photos from ${imageDir}`);
+  const { images } = await loadImages(config.imageDir);
+  print(`Sending ${images.length} photos from ${config.imageDir}`);
 
   let low = 1;
   let high = 1;
   const summary = await runLoad({
     url: `${system.dispatcherUrl}/classify`,
     images,
-    steps,
+    steps: config.steps,
     replicas: () => system!.replicas(),
     signal: stopping.signal,
     onProgress: (second) => {
@@ -115,25 +88,29 @@ try {
   });
 
   if (!stopping.signal.aborted) {
-    print(`Load finished; waiting up to ${cooldownSeconds} s for the fleet to shrink ...`);
-    const deadline = Date.now() + cooldownSeconds * 1000;
+    print(`Load finished; waiting up to ${config.cooldownSeconds} s for the fleet to shrink ...`);
+    const deadline = Date.now() + config.cooldownSeconds * 1000;
     const started = Date.now();
     let replicas = await system.replicas();
+    // The decisions print themselves as they are applied.
     while (replicas > 1 && Date.now() < deadline && !stopping.signal.aborted) {
       await new Promise((resolve) => setTimeout(resolve, 1000));
-      const now = await system.replicas();
-      if (now !== replicas) {
-        print(`  [+${Math.round((Date.now() - started) / 1000)} s after the load] replicas ${now}`);
-      }
-      replicas = now;
+      replicas = await system.replicas();
     }
+    const after = Math.round((Date.now() - started) / 1000);
+    print(
+      replicas === 1
+        ? `Fleet back to 1 replica ${after} s after the load.`
+        : `Still ${replicas} replicas ${after} s after the load.`,
+    );
     low = Math.min(low, replicas);
   }
   await system.stop();
   closing = formatDemoSummary(summary, { low, high, ups, downs, weights: model.weights });
   if (summary.failed > 0) exitCode = 1;
 } catch (error) {
-  print(`Demo failed: ${(error as Error).message}`);
+  if (stopping.signal.aborted) print("Stopped before the load began.");
+  else print(`Demo failed: ${(error as Error).message}`);
   exitCode = 1;
 } finally {
   await system?.stop();

@@ -5,7 +5,11 @@
  * @module
  */
 
+import { fileURLToPath } from "node:url";
+import { findExecutable } from "@common/find_executable.ts";
 import { waitForHttp } from "@common/wait_http.ts";
+
+const TETHER = fileURLToPath(new URL("../common/tether_main.ts", import.meta.url));
 
 /** Options of {@linkcode startPrometheus}. */
 export interface StartPrometheusOptions {
@@ -40,28 +44,32 @@ export const INSTALL_HINT = "install it with `sudo apt-get install -y prometheus
 export async function startPrometheus(options: StartPrometheusOptions): Promise<PrometheusServer> {
   const { binary = "prometheus", configFile, dataDir, port, logFile } = options;
   const log = await Deno.open(logFile, { write: true, create: true, truncate: true });
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command(binary, {
-      args: [
-        `--config.file=${configFile}`,
-        `--storage.tsdb.path=${dataDir}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        "--storage.tsdb.retention.time=2h",
-        "--web.enable-lifecycle",
-      ],
-      stdin: "null",
-      // Prometheus writes its log to stderr only.
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-  } catch (error) {
+  const executable = findExecutable(binary);
+  if (executable === undefined) {
     log.close();
-    if (error instanceof Deno.errors.NotFound) {
-      throw new Error(`Cannot start Prometheus: "${binary}" was not found; ${INSTALL_HINT}`);
-    }
-    throw error;
+    throw new Error(`Cannot start Prometheus: "${binary}" was not found; ${INSTALL_HINT}`);
   }
+  // Prometheus has no lifeline of its own; the tether gives it ours, so it
+  // stops even when the demo is killed with SIGKILL.
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-run",
+      "--allow-env",
+      TETHER,
+      "--",
+      executable,
+      `--config.file=${configFile}`,
+      `--storage.tsdb.path=${dataDir}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      "--storage.tsdb.retention.time=2h",
+      "--web.enable-lifecycle",
+    ],
+    stdin: "piped",
+    // Prometheus writes its log to stderr only.
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
   const stderrDone = child.stderr.pipeTo(log.writable).catch(() => {});
   const exited = child.status.then(async (status) => {
     await stderrDone;

@@ -19,7 +19,7 @@ let dispatcher;
 try {
   dispatcher = await startDispatcher(config, { logger });
 } catch (error) {
-  logger.error("cannot start", { error, host: config.host, port: config.port });
+  logger.error((error as Error).message, { host: config.host, port: config.port });
   Deno.exit(1);
 }
 

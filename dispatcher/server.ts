@@ -5,6 +5,7 @@
  * @module
  */
 
+import { explainListenError } from "@common/listen_error.ts";
 import type { Logger } from "@common/log.ts";
 import { createApp } from "./app.ts";
 import type { DispatcherConfig } from "./config.ts";
@@ -79,7 +80,7 @@ export async function startDispatcher(
     }, app.fetch);
   } catch (error) {
     await watcher.close();
-    throw error;
+    throw new Error(explainListenError(error, config.host, config.port), { cause: error });
   }
 
   const port = server.addr.port;

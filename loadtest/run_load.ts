@@ -245,6 +245,7 @@ export async function runLoad(options: RunLoadOptions): Promise<LoadSummary> {
   const ticker = setInterval(report, progressIntervalMs);
   let next = 0;
   let endedAt = 0;
+  let arrivalsEndedAt = scheduledMs;
   try {
     // Every arrival whose time has come is sent at once, so a late timer
     // sends a small burst instead of shifting the rest of the schedule.
@@ -255,6 +256,7 @@ export async function runLoad(options: RunLoadOptions): Promise<LoadSummary> {
     }
     // A trailing pause in the profile is part of it.
     if (!signal?.aborted) await sleep(scheduledMs - elapsed(), signal);
+    arrivalsEndedAt = Math.min(elapsed(), scheduledMs);
 
     await settleWithin([...inFlight], drainTimeoutMs);
     endedAt = elapsed();
@@ -284,7 +286,8 @@ export async function runLoad(options: RunLoadOptions): Promise<LoadSummary> {
       p99: round(percentile(sorted, 99)!, 1),
       max: round(sorted[sorted.length - 1], 1),
     },
-    offeredRate: round(total.offered / (scheduledMs / 1000), 2),
+    // Over the time arrivals really ran: a run stopped early offered nothing after.
+    offeredRate: round(total.offered / Math.max(arrivalsEndedAt / 1000, 1e-3), 2),
     achievedRate: round(total.ok / Math.max(durationSeconds, 1e-3), 2),
     stoppedEarly: next < times.length,
   };

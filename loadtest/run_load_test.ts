@@ -180,6 +180,8 @@ Deno.test("runLoad() stops sending when its signal aborts", async () => {
     assert.equal(server.received.length, summary.sent);
     assert.equal(summary.ok, summary.offered);
     assert.ok(summary.durationSeconds < 2.5, `ran ${summary.durationSeconds} s of 5`);
+    // The offered rate covers the time arrivals ran, not the whole profile.
+    assert.ok(summary.offeredRate > 10, `offered rate ${summary.offeredRate}/s`);
   } finally {
     await server.close();
   }

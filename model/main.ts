@@ -27,7 +27,7 @@ let service;
 try {
   service = await startModelService(config, { logger });
 } catch (error) {
-  logger.error("cannot start", { error: (error as Error).message, model: config.modelPath });
+  logger.error((error as Error).message, { model: config.modelPath });
   Deno.exit(1);
 }
 

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { explainListenError } from "@common/listen_error.ts";
 import type { Logger } from "@common/log.ts";
 import { Admission } from "./admission.ts";
 import { type AppState, createApp } from "./app.ts";
@@ -61,11 +62,16 @@ export async function startModelService(
   const state = { draining: false } as AppState;
   let handler: (request: Request) => Response | Promise<Response> = () =>
     Response.json({ status: "loading" }, { status: 503, headers: { "retry-after": "1" } });
-  const server = Deno.serve({
-    hostname: config.host,
-    port: config.port,
-    onListen: (address) => listening.resolve(address as Deno.NetAddr),
-  }, (request) => handler(request));
+  let server: Deno.HttpServer;
+  try {
+    server = Deno.serve({
+      hostname: config.host,
+      port: config.port,
+      onListen: (address) => listening.resolve(address as Deno.NetAddr),
+    }, (request) => handler(request));
+  } catch (error) {
+    throw new Error(explainListenError(error, config.host, config.port), { cause: error });
+  }
   const address = await listening.promise;
   logger.info("listening", { host: address.hostname, port: address.port });
 
