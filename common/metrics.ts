@@ -13,6 +13,7 @@ export const MODEL = {
   preprocessDuration: "inference_preprocess_duration_seconds",
   inFlight: "inference_in_flight",
   queueDepth: "inference_queue_depth",
+  batchSize: "inference_batch_size",
   info: "model_info",
 } as const;
 

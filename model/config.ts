@@ -23,6 +23,8 @@ export interface ModelConfig {
   threads?: number;
   /** Image decoder engine. */
   decoder: DecoderChoice;
+  /** Most images per ONNX Runtime run. */
+  maxBatch: number;
   maxBodyBytes: number;
   /** Largest width x height an image header may claim. */
   maxPixels: number;
@@ -56,6 +58,7 @@ export const DEFAULTS = {
   maxQueue: "16",
   drainTimeout: "30",
   decoder: "auto",
+  maxBatch: "1",
   logLevel: "info",
 } as const;
 
@@ -70,6 +73,8 @@ export const USAGE = `Usage: deno task model:serve [flags]
                         [the CPUs this process may use: cgroup quota, else cores]
   --decoder NAME        image decoder: sharp (native, fast), imagescript (portable)
                         or auto: sharp when it loads (env DECODER) [${DEFAULTS.decoder}]
+  --max-batch N         most images per ONNX Runtime run; images that arrive while
+                        one runs share the next, none waits for company [${DEFAULTS.maxBatch}]
   --max-body-bytes N    largest accepted upload, bytes [${DEFAULTS.maxBodyBytes}]
   --max-pixels N        largest width x height accepted [${DEFAULTS.maxPixels}]
   --pixel-budget N      pixels decoded at once over all requests; bounds memory
@@ -103,6 +108,7 @@ export function parseConfig(
         model: { type: "string" },
         threads: { type: "string" },
         decoder: { type: "string" },
+        "max-batch": { type: "string" },
         "max-body-bytes": { type: "string" },
         "max-pixels": { type: "string" },
         "pixel-budget": { type: "string" },
@@ -138,6 +144,7 @@ export function parseConfig(
   if (!DECODER_CHOICES.includes(decoder)) {
     problems.push(`--decoder must be one of ${DECODER_CHOICES.join(", ")}, got "${decoder}"`);
   }
+  const maxBatch = integer("--max-batch", values["max-batch"] ?? DEFAULTS.maxBatch, 1, 64);
   const maxBodyBytes = integer(
     "--max-body-bytes",
     values["max-body-bytes"] ?? DEFAULTS.maxBodyBytes,
@@ -183,6 +190,7 @@ export function parseConfig(
     modelPath,
     threads,
     decoder,
+    maxBatch,
     maxBodyBytes,
     maxPixels,
     pixelBudget,

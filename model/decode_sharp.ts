@@ -15,6 +15,9 @@ import { cmykToRgb } from "./cmyk.ts";
 
 type Sharp = typeof import("sharp");
 
+/** Images above this many pixels are read sequentially. */
+const SEQUENTIAL_ABOVE_PIXELS = 4_000_000;
+
 /**
  * Loads sharp and creates the engine; undefined (with the reason) when its
  * native library cannot be loaded on this platform.
@@ -34,7 +37,13 @@ export async function sharpDecoder(): Promise<ImageDecoder | { unavailable: stri
     name: "sharp",
     formats: ["jpeg", "png", "gif", "webp", "tiff"],
     async decode(bytes, header) {
-      const input = sharp(bytes, { ignoreIcc: true, pages: 1, sequentialRead: true }).rotate();
+      // Reading sequentially saves memory on big images and costs 0.4 ms on
+      // a photo; turning costs another 0.4 ms, skipped when a JPEG's own EXIF
+      // (read with the header) says it is upright.
+      const pixels = (header.width ?? 0) * (header.height ?? 0);
+      const sequentialRead = pixels > SEQUENTIAL_ABOVE_PIXELS;
+      let input = sharp(bytes, { ignoreIcc: true, pages: 1, sequentialRead });
+      if (header.format !== "jpeg" || header.orientation !== 1) input = input.rotate();
       if (header.format === "jpeg" && header.components === 4) {
         const { data, info } = await input.pipelineColourspace("cmyk").toColourspace("cmyk")
           .raw().toBuffer({ resolveWithObject: true });
@@ -45,7 +54,10 @@ export async function sharpDecoder(): Promise<ImageDecoder | { unavailable: stri
       if (info.channels !== 3) {
         throw new Error(`libvips produced ${info.channels} channels instead of 3`);
       }
-      return { width: info.width, height: info.height, channels: 3, data };
+      // A plain view, not the Buffer subclass: preprocessing's loops then
+      // see one array type, whichever engine decoded.
+      const view = new Uint8Array(data.buffer, data.byteOffset, data.length);
+      return { width: info.width, height: info.height, channels: 3, data: view };
     },
   };
 }

@@ -8,6 +8,7 @@
 export type WorkerRequest =
   | { kind: "load"; path: string; threads: number }
   | { kind: "run"; id: number; tensors: Float32Array; count: number }
+  | { kind: "collect" }
   | { kind: "close" };
 
 /** From the worker to the service. */

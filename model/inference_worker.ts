@@ -13,8 +13,10 @@
 
 import * as ort from "onnxruntime-node";
 import type { WorkerReply, WorkerRequest } from "./inference_protocol.ts";
+import { bindCollectGarbage } from "./memory_trim.ts";
 
 let session: ort.InferenceSession | undefined;
+const collectGarbage = bindCollectGarbage();
 
 function reply(message: WorkerReply, transfer: Transferable[] = []): void {
   self.postMessage(message, transfer);
@@ -44,6 +46,9 @@ self.onmessage = async (event: MessageEvent<WorkerRequest>) => {
         reply({ kind: "result", id: request.id, logits }, [logits.buffer as ArrayBuffer]);
         break;
       }
+      case "collect":
+        collectGarbage?.();
+        break;
       case "close":
         await session?.release();
         session = undefined;

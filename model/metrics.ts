@@ -24,6 +24,8 @@ export interface ModelMetrics {
   inFlight: Gauge;
   /** `/infer` requests waiting for a slot now; read from `queueDepth` at each scrape. */
   queueDepth: Gauge;
+  /** Images per ONNX Runtime run. */
+  batchSize: Histogram;
 }
 
 /** Creates the metrics in a fresh registry and sets `model_info` once. */
@@ -70,6 +72,12 @@ export function createModelMetrics(
     inFlight: new Gauge({
       name: MODEL.inFlight,
       help: "Requests to /infer being decoded or scored now",
+      registers,
+    }),
+    batchSize: new Histogram({
+      name: MODEL.batchSize,
+      help: "Images scored together in one ONNX Runtime run",
+      buckets: [1, 2, 3, 4, 6, 8, 16],
       registers,
     }),
     queueDepth: new Gauge({

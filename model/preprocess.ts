@@ -126,9 +126,17 @@ function coefficients(
   return { starts, counts, weights, stride };
 }
 
+// The triangle filter's weights are never negative, so a sum is never below
+// zero and stays under 2^31: an integer shift rounds it down exactly.
 function clip8(sum: number): number {
-  const value = Math.floor(sum / ONE);
-  return value < 0 ? 0 : value > 255 ? 255 : value;
+  const value = sum >> PRECISION_BITS;
+  return value > 255 ? 255 : value;
+}
+
+// Turns an 8-bit value of channel c into its normalised float: entry c * 256 + v.
+const NORMALISED = new Float32Array(3 * 256);
+for (let c = 0; c < 3; c++) {
+  for (let v = 0; v < 256; v++) NORMALISED[c * 256 + v] = (v / 255 - MEAN[c]) / STD[c];
 }
 
 function horizontalPass(
@@ -168,12 +176,6 @@ function verticalPass(
 ): void {
   const { starts, counts, weights, stride } = rows;
   const plane = CROP * CROP;
-  // Lookup tables turn an 8-bit value into its normalised float per channel.
-  const tables = [0, 1, 2].map((c) => {
-    const table = new Float32Array(256);
-    for (let v = 0; v < 256; v++) table[v] = (v / 255 - MEAN[c]) / STD[c];
-    return table;
-  });
   for (let y = 0; y < CROP; y++) {
     const k = y * stride;
     const bandRow = starts[y] - firstRow;
@@ -187,9 +189,9 @@ function verticalPass(
         b += band[source + 2] * weight;
       }
       const pixel = y * CROP + x;
-      out[pixel] = tables[0][clip8(r)];
-      out[plane + pixel] = tables[1][clip8(g)];
-      out[2 * plane + pixel] = tables[2][clip8(b)];
+      out[pixel] = NORMALISED[clip8(r)];
+      out[plane + pixel] = NORMALISED[256 + clip8(g)];
+      out[2 * plane + pixel] = NORMALISED[512 + clip8(b)];
     }
   }
 }

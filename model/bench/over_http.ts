@@ -6,7 +6,6 @@
  * @module
  */
 
-import { runLoad } from "../../loadtest/run_load.ts";
 import { figures, type PhaseFigures } from "./stats.ts";
 
 /** One image to send, with its type. */
@@ -24,7 +23,9 @@ export interface SaturationFigures {
 
 /**
  * `clients` loops each send an image and wait for the answer, for `seconds`;
- * meanwhile `/healthz` and `/metrics` are asked every 20 ms.
+ * meanwhile `/healthz` is asked every 20 ms and `/metrics` every 200 ms (five
+ * times as often as Prometheus scrapes it in the local setup: rendering the
+ * metrics costs the replica CPU that asking at 50/s would take from images).
  */
 export async function saturate(
   baseUrl: string,
@@ -54,21 +55,21 @@ export async function saturate(
       }
     }
   };
-  const probe = async (path: string) => {
+  const probe = async (path: string, everyMs: number) => {
     const times: number[] = [];
     while (performance.now() < end) {
       const started = performance.now();
       await (await fetch(`${baseUrl}${path}`)).arrayBuffer();
       times.push(performance.now() - started);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await new Promise((resolve) => setTimeout(resolve, everyMs));
     }
     return times;
   };
   const started = performance.now();
   const [, healthz, metrics] = await Promise.all([
     Promise.all(Array.from({ length: clients }, client)),
-    probe("/healthz"),
-    probe("/metrics"),
+    probe("/healthz", 20),
+    probe("/metrics", 200),
   ]);
   const elapsed = (performance.now() - started) / 1000;
   return {
@@ -78,26 +79,35 @@ export async function saturate(
   };
 }
 
-/** An open loop at `rate` images per second for `seconds`. */
+/**
+ * One client that sends an image every 1/`rate` seconds and waits for each
+ * answer before the next: the latency of a replica that is never queued.
+ * Latency counts from the moment the request is sent, so the pacing timer's
+ * own lateness does not count against the replica.
+ */
 export async function lowLoad(
   baseUrl: string,
   images: readonly BenchImage[],
   rate: number,
   seconds: number,
 ): Promise<PhaseFigures> {
-  const summary = await runLoad({
-    url: `${baseUrl}/infer`,
-    steps: [{ rate, seconds }],
-    images: images.map((image, i) => ({ name: String(i), ...image })),
-  });
-  const latency = summary.latencyMs;
-  return {
-    images: summary.ok,
-    seconds: summary.durationSeconds,
-    imagesPerSecond: summary.achievedRate,
-    p50Ms: latency?.p50 ?? NaN,
-    p95Ms: latency?.p95 ?? NaN,
-    p99Ms: latency?.p99 ?? NaN,
-    failures: summary.errors,
-  };
+  const latencies: number[] = [];
+  const failures: Record<string, number> = {};
+  const started = performance.now();
+  for (let i = 0; performance.now() - started < seconds * 1000; i++) {
+    const dueAt = started + (i * 1000) / rate;
+    const wait = dueAt - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const image = images[i % images.length];
+    const sent = performance.now();
+    const response = await fetch(`${baseUrl}/infer`, {
+      method: "POST",
+      body: image.bytes,
+      headers: { "content-type": image.contentType },
+    });
+    await response.arrayBuffer();
+    if (response.ok) latencies.push(performance.now() - sent);
+    else failures[response.status] = (failures[response.status] ?? 0) + 1;
+  }
+  return figures(latencies, (performance.now() - started) / 1000, failures);
 }

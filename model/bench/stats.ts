@@ -38,13 +38,23 @@ export function figures(
   };
 }
 
-/** Resident and peak resident memory of process `pid`, in MB, from /proc. */
-export function processMemoryMb(pid: number): { rss: number; peak: number } | undefined {
+/**
+ * Memory of process `pid`, in MB, from /proc: resident now, its peak, and
+ * the anonymous part of the resident set (the process's own data, without
+ * the pages of shared code such as the Deno binary and native libraries).
+ */
+export function processMemoryMb(
+  pid: number,
+): { rss: number; peak: number; anonymous: number } | undefined {
   try {
     const status = Deno.readTextFileSync(`/proc/${pid}/status`);
     const field = (name: string) =>
       Number(status.match(new RegExp(`^${name}:\\s+(\\d+)`, "m"))?.[1]);
-    return { rss: field("VmRSS") / 1024, peak: field("VmHWM") / 1024 };
+    return {
+      rss: field("VmRSS") / 1024,
+      peak: field("VmHWM") / 1024,
+      anonymous: field("RssAnon") / 1024,
+    };
   } catch {
     return undefined;
   }
