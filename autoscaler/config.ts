@@ -15,9 +15,23 @@ import { durationSeconds } from "@common/promql.ts";
 /** Validated settings of one autoscaler process. */
 export interface AutoscalerConfig {
   prometheusUrl: string;
-  policy: "rate";
+  policy: PolicyName;
   /** Requests per second per replica (rate policy). */
   targetRate: number;
+  /** hpa: target average per replica, the metric's PromQL (CPU when absent), tolerance. */
+  hpaTarget: number;
+  hpaMetric?: string;
+  tolerance: number;
+  hpaScaleUpWindowSeconds: number;
+  hpaScaleDownWindowSeconds: number;
+  /** concurrency: in-flight requests per replica, utilization, windows. */
+  targetConcurrency: number;
+  targetUtilization: number;
+  stableWindowSeconds: number;
+  panicWindowSeconds: number;
+  /** latency: the p95 SLO and the calm time before shrinking. */
+  sloSeconds: number;
+  latencyStabilizationSeconds: number;
   /** PromQL rate window, e.g. `10s`. */
   window: string;
   /** Prometheus scrape interval, seconds; the window must cover four of them. */
@@ -38,11 +52,27 @@ export interface AutoscalerConfig {
   logLevel: LogLevel;
 }
 
+/** The policies `--policy` selects. */
+export const POLICIES = ["rate", "hpa", "concurrency", "latency"] as const;
+
+/** One of {@linkcode POLICIES}. */
+export type PolicyName = typeof POLICIES[number];
+
 /** Defaults, chosen for one 2-core machine running the demo. */
 export const DEFAULTS = {
   prometheusUrl: "http://127.0.0.1:9090",
   policy: "rate",
   targetRate: "5",
+  hpaTarget: "0.6",
+  tolerance: "0.1",
+  hpaScaleUpWindow: "0",
+  hpaScaleDownWindow: "300",
+  targetConcurrency: "2",
+  targetUtilization: "0.7",
+  stableWindow: "60",
+  panicWindow: "6",
+  sloMs: "200",
+  latencyStabilization: "60",
   window: "10s",
   scrapeInterval: "1s",
   interval: "2",
@@ -61,13 +91,30 @@ export const DEFAULTS = {
 export const USAGE = `Usage: deno task autoscale [flags]
 
   --prometheus URL        Prometheus base URL (env PROMETHEUS_URL) [${DEFAULTS.prometheusUrl}]
-  --policy NAME           scaling policy: rate [${DEFAULTS.policy}]
-  --target-rate N         requests/s one replica should carry [${DEFAULTS.targetRate}]
+  --policy NAME           rate, hpa, concurrency or latency [${DEFAULTS.policy}]
+  --target-rate N         rate: requests/s one replica should carry [${DEFAULTS.targetRate}]
+  --hpa-target N          hpa: target average per replica [${DEFAULTS.hpaTarget}] (CPU cores)
+  --hpa-metric PROMQL     hpa: per-replica series to average [CPU from process metrics]
+  --tolerance N           hpa: no change while |metric/target - 1| <= N [${DEFAULTS.tolerance}]
+  --hpa-scale-up-window S, --hpa-scale-down-window S
+                          hpa: stabilization windows, seconds
+                          [${DEFAULTS.hpaScaleUpWindow}, ${DEFAULTS.hpaScaleDownWindow}]
+  --target-concurrency N  concurrency: in-flight requests per replica
+                          [${DEFAULTS.targetConcurrency}]
+  --target-utilization N  concurrency: share of the target to aim for
+                          [${DEFAULTS.targetUtilization}]
+  --stable-window S, --panic-window S
+                          concurrency: averaging windows, seconds
+                          [${DEFAULTS.stableWindow}, ${DEFAULTS.panicWindow}]
+  --slo-ms N              latency: p95 to stay under, ms [${DEFAULTS.sloMs}]
+  --latency-stabilization S
+                          latency: calm seconds before one replica goes
+                          [${DEFAULTS.latencyStabilization}]
   --window DURATION       PromQL rate window, >= 4 scrape intervals [${DEFAULTS.window}]
   --scrape-interval D     Prometheus scrape interval [${DEFAULTS.scrapeInterval}]
   --interval SECONDS      time between decisions [${DEFAULTS.interval}]
   --min N, --max N        replica bounds [${DEFAULTS.min}, ${DEFAULTS.max}]
-  --scale-down-window S   seconds a higher recommendation blocks a scale-down
+  --scale-down-window S   rate: seconds a higher recommendation blocks a scale-down
                           [${DEFAULTS.scaleDownWindow}]
   --scaler NAME           local (replicas as child processes) [${DEFAULTS.scaler}]
   --targets FILE          file_sd target file the local scaler writes [${DEFAULTS.targetsFile}]
@@ -87,6 +134,17 @@ function parseFlags(args: string[]) {
       prometheus: { type: "string" },
       policy: { type: "string" },
       "target-rate": { type: "string" },
+      "hpa-target": { type: "string" },
+      "hpa-metric": { type: "string" },
+      tolerance: { type: "string" },
+      "hpa-scale-up-window": { type: "string" },
+      "hpa-scale-down-window": { type: "string" },
+      "target-concurrency": { type: "string" },
+      "target-utilization": { type: "string" },
+      "stable-window": { type: "string" },
+      "panic-window": { type: "string" },
+      "slo-ms": { type: "string" },
+      "latency-stabilization": { type: "string" },
       window: { type: "string" },
       "scrape-interval": { type: "string" },
       interval: { type: "string" },
@@ -137,8 +195,45 @@ export function parseConfig(
   if (!/^https?:\/\/[^/]+/.test(prometheusUrl)) {
     problems.push(`--prometheus must be an http(s) URL, got "${prometheusUrl}"`);
   }
-  const policy = values.policy ?? DEFAULTS.policy;
-  if (policy !== "rate") problems.push(`--policy must be one of: rate; got "${policy}"`);
+  const policy = (values.policy ?? DEFAULTS.policy) as PolicyName;
+  if (!POLICIES.includes(policy)) {
+    problems.push(`--policy must be one of: ${POLICIES.join(", ")}; got "${policy}"`);
+  }
+  const positive = (flag: string, fallback: string) =>
+    number(flag, values[flag as keyof typeof values] as string ?? fallback, (n) => n > 0, "> 0");
+  const seconds = (flag: string, fallback: string) =>
+    number(
+      flag,
+      values[flag as keyof typeof values] as string ?? fallback,
+      (n) => n >= 0 && n <= 3600,
+      "seconds from 0 to 3600",
+    );
+  const hpaTarget = positive("hpa-target", DEFAULTS.hpaTarget);
+  const tolerance = number(
+    "tolerance",
+    values.tolerance ?? DEFAULTS.tolerance,
+    (n) => n >= 0 && n < 1,
+    "a number from 0 to below 1",
+  );
+  const hpaScaleUpWindowSeconds = seconds("hpa-scale-up-window", DEFAULTS.hpaScaleUpWindow);
+  const hpaScaleDownWindowSeconds = seconds("hpa-scale-down-window", DEFAULTS.hpaScaleDownWindow);
+  const targetConcurrency = positive("target-concurrency", DEFAULTS.targetConcurrency);
+  const targetUtilization = number(
+    "target-utilization",
+    values["target-utilization"] ?? DEFAULTS.targetUtilization,
+    (n) => n > 0 && n <= 1,
+    "a share above 0, at most 1",
+  );
+  const stableWindowSeconds = seconds("stable-window", DEFAULTS.stableWindow);
+  const panicWindowSeconds = seconds("panic-window", DEFAULTS.panicWindow);
+  if (panicWindowSeconds > stableWindowSeconds) {
+    problems.push(`--panic-window must not exceed --stable-window`);
+  }
+  const sloSeconds = positive("slo-ms", DEFAULTS.sloMs) / 1000;
+  const latencyStabilizationSeconds = seconds(
+    "latency-stabilization",
+    DEFAULTS.latencyStabilization,
+  );
   const scaler = values.scaler ?? DEFAULTS.scaler;
   if (scaler !== "local") problems.push(`--scaler must be one of: local; got "${scaler}"`);
 
@@ -212,7 +307,18 @@ export function parseConfig(
   if (problems.length > 0) throw new ConfigError("autoscaler", problems);
   return {
     prometheusUrl,
-    policy: "rate",
+    policy,
+    hpaTarget,
+    hpaMetric: values["hpa-metric"],
+    tolerance,
+    hpaScaleUpWindowSeconds,
+    hpaScaleDownWindowSeconds,
+    targetConcurrency,
+    targetUtilization,
+    stableWindowSeconds,
+    panicWindowSeconds,
+    sloSeconds,
+    latencyStabilizationSeconds,
     targetRate,
     window,
     scrapeIntervalSeconds,

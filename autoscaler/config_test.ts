@@ -29,7 +29,7 @@ Deno.test("parseConfig() reports every bad setting at once", () => {
   }
   assert.ok(error instanceof ConfigError);
   assert.deepEqual(error.problems, [
-    '--policy must be one of: rate; got "magic"',
+    '--policy must be one of: rate, hpa, concurrency, latency; got "magic"',
     '--target-rate must be a number > 0, got "-1"',
     "--min (3) must not exceed --max (2)",
     'LOG_LEVEL: Cannot parse log level: expected debug, info, warn or error, got "loud"',
@@ -56,4 +56,19 @@ Deno.test("parseConfig() names an unknown flag", () => {
     name: "ConfigError",
     message: /Unknown option '--replicas'/,
   });
+});
+
+Deno.test("parseConfig() reads each policy's settings and checks them", () => {
+  const hpa = parseConfig(["--policy", "hpa", "--hpa-target", "0.5", "--tolerance", "0.2"], {});
+  assert.deepEqual([hpa.policy, hpa.hpaTarget, hpa.tolerance], ["hpa", 0.5, 0.2]);
+  assert.equal(hpa.hpaScaleDownWindowSeconds, 300);
+  const knative = parseConfig(["--policy", "concurrency", "--target-concurrency", "3"], {});
+  assert.deepEqual([knative.targetConcurrency, knative.targetUtilization], [3, 0.7]);
+  const latency = parseConfig(["--policy", "latency", "--slo-ms", "150"], {});
+  assert.equal(latency.sloSeconds, 0.15);
+  assert.throws(
+    () =>
+      parseConfig(["--panic-window", "90", "--tolerance", "1", "--target-utilization", "2"], {}),
+    (error: unknown) => (error as ConfigError).problems.length === 3,
+  );
 });

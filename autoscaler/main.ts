@@ -10,11 +10,11 @@ import { createLogger } from "@common/log.ts";
 import { settingsOrExit } from "@common/settings.ts";
 import { onShutdown } from "@common/shutdown.ts";
 import { parseConfig, USAGE } from "./config.ts";
+import { createPolicy } from "./create_policy.ts";
 import { LocalScaler } from "./local_scaler.ts";
 import { createStabilizer, runLoop } from "./loop.ts";
 import { createAutoscalerMetrics } from "./metrics.ts";
 import { PrometheusClient } from "./prometheus_client.ts";
-import { ratePolicy } from "./rate_policy.ts";
 
 const config = settingsOrExit(Deno.args, USAGE, () => parseConfig(Deno.args, Deno.env.toObject()));
 
@@ -65,7 +65,7 @@ onShutdown((cause) => {
 
 logger.info("starting", {
   policy: config.policy,
-  targetRate: config.targetRate,
+  targetRate: config.policy === "rate" ? config.targetRate : undefined,
   window: config.window,
   min: config.min,
   max: config.max,
@@ -80,22 +80,19 @@ if (!config.dryRun && !stopped.signal.aborted) {
   logger.info("minimum fleet ready", { replicas: await scaler.current() });
 }
 
+const { policy, scaleDownWindowMs } = createPolicy(config);
 await runLoop(
   {
-    policy: ratePolicy({ targetPerReplica: config.targetRate, window: config.window }),
+    policy,
     source: new PrometheusClient({ url: config.prometheusUrl }),
     scaler,
     options: {
       min: config.min,
       max: config.max,
-      scaleDownWindowMs: config.scaleDownWindowSeconds * 1000,
+      scaleDownWindowMs,
       dryRun: config.dryRun,
     },
-    stabilizer: createStabilizer({
-      min: config.min,
-      max: config.max,
-      scaleDownWindowMs: config.scaleDownWindowSeconds * 1000,
-    }),
+    stabilizer: createStabilizer({ min: config.min, max: config.max, scaleDownWindowMs }),
     metrics,
     logger,
   },

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { DISPATCHER, JOBS, MODEL } from "./metrics.ts";
+import { DISPATCHER, JOBS, MODEL, PROCESS_CPU } from "./metrics.ts";
 
 /** Requests per second arriving at the front door, over `window` (e.g. `"10s"`). */
 export function requestRate(window: string): string {
@@ -33,4 +33,29 @@ export function durationSeconds(text: string): number {
   }
   const unit = { ms: 0.001, s: 1, m: 60, h: 3600 }[match[2] as "ms" | "s" | "m" | "h"];
   return Number(match[1]) * unit;
+}
+
+// Joined with the replicas Prometheus scrapes now: a replica that is gone
+// keeps its series (and its rate()) for a while, and must not count.
+const LIVE_REPLICAS = `on(instance) (up{job="${JOBS.model}"} == 1)`;
+
+/** Average CPU cores used per live replica over `window`, from the process metrics. */
+export function cpuPerReplica(window: string): string {
+  return `avg(rate(${PROCESS_CPU}{job="${JOBS.model}"}[${window}]) and ${LIVE_REPLICAS})`;
+}
+
+/** Average per live replica of any per-replica series `expression`, e.g. a custom metric. */
+export function averagePerReplica(expression: string): string {
+  return `avg((${expression}) and ${LIVE_REPLICAS})`;
+}
+
+/** Requests in flight at the front door, averaged over `window` (sampled every second). */
+export function concurrencyOver(window: string): string {
+  return `avg_over_time(sum(${DISPATCHER.inFlight})[${window}:1s])`;
+}
+
+/** The `quantile` (e.g. 0.95) of successful request latency at the front door, in seconds. */
+export function latencyQuantile(quantile: number, window: string): string {
+  return `histogram_quantile(${quantile}, sum by (le) ` +
+    `(rate(${DISPATCHER.duration}_bucket{outcome="ok"}[${window}])))`;
 }

@@ -48,67 +48,79 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: n
   throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
-Deno.test({
-  name: "the system scales 1 -> 2+ -> 1 under real load without failing a request",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "resnet-e2e-" });
-    const logger = createLogger({ component: "e2e", level: "warn" });
-    const decisions: Record<string, unknown>[] = [];
-    const model = `${dir}/synthetic.onnx`;
-    await buildSyntheticModel(model);
+// Each policy with settings short enough to see a whole rise and fall in
+// about a minute; the load is the same for all: 12 photos per second for 15 s.
+const POLICIES: Record<string, string[]> = {
+  rate: ["--policy", "rate", "--target-rate", "4", "--scale-down-window", "5"],
+  hpa: ["--policy", "hpa", "--hpa-target", "0.25", "--hpa-scale-down-window", "5"],
+  concurrency: [
+    "--policy",
+    "concurrency",
+    "--target-concurrency",
+    "0.5",
+    "--stable-window",
+    "10",
+    "--panic-window",
+    "3",
+  ],
+  latency: ["--policy", "latency", "--slo-ms", "60", "--latency-stabilization", "4"],
+};
 
-    const system = await startSystem({
-      runDir: dir,
-      modelPath: model,
-      // Short windows so the test sees a whole rise and fall in about a minute.
-      autoscalerArgs: [
-        "--target-rate",
-        "4",
-        "--window",
-        "5s",
-        "--interval",
-        "1",
-        "--scale-down-window",
-        "5",
-        "--max",
-        "3",
-      ],
-      // Not 9090/9000: a developer's own services may hold those.
-      prometheusPort: 0,
-      dispatcherPort: 0,
-      onDecision: (decision) => decisions.push(decision),
-      logger,
-    });
-    try {
-      assert.equal(await system.replicas(), 1);
-      const { images } = await loadImages(PHOTOS);
-      assert.ok(images.length >= 20, `expected the sample photos in ${PHOTOS}`);
+const ONLY = Deno.env.get("E2E_POLICY");
 
-      let peak = 1;
-      const summary = await runLoad({
-        url: `${system.dispatcherUrl}/classify`,
-        images,
-        steps: [{ rate: 12, seconds: 15 }],
-        replicas: () => system.replicas(),
-        onProgress: (second) => {
-          if (second.replicas !== null) peak = Math.max(peak, second.replicas);
-        },
+for (const [policy, policyArgs] of Object.entries(POLICIES)) {
+  Deno.test({
+    name: `with the ${policy} policy the system scales 1 -> 2+ -> 1 without failing a request`,
+    ignore: ONLY !== undefined && ONLY !== policy,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    async fn() {
+      const dir = await Deno.makeTempDir({ prefix: "resnet-e2e-" });
+      const logger = createLogger({ component: "e2e", level: "warn" });
+      const decisions: Record<string, unknown>[] = [];
+      const model = `${dir}/synthetic.onnx`;
+      await buildSyntheticModel(model);
+
+      const system = await startSystem({
+        runDir: dir,
+        modelPath: model,
+        autoscalerArgs: [...policyArgs, "--window", "5s", "--interval", "1", "--max", "3"],
+        // Not 9090/9000: a developer's own services may hold those.
+        prometheusPort: 0,
+        dispatcherPort: 0,
+        onDecision: (decision) => decisions.push(decision),
+        logger,
       });
+      try {
+        assert.equal(await system.replicas(), 1);
+        const { images } = await loadImages(PHOTOS);
+        assert.ok(images.length >= 20, `expected the sample photos in ${PHOTOS}`);
 
-      assert.ok(summary.sent > 100, `expected over 100 requests, sent ${summary.sent}`);
-      assert.equal(summary.ok, summary.sent, `failures: ${JSON.stringify(summary.errors)}`);
-      assert.ok(peak >= 2, `replicas never rose above ${peak}`);
-      assert.ok(decisions.some((d) => d.direction === "up" && d.applied === true));
+        let peak = 1;
+        const summary = await runLoad({
+          url: `${system.dispatcherUrl}/classify`,
+          images,
+          steps: [{ rate: 12, seconds: 15 }],
+          replicas: () => system.replicas(),
+          onProgress: (second) => {
+            if (second.replicas !== null) peak = Math.max(peak, second.replicas);
+          },
+        });
 
-      const shrunk = async () => await system.replicas() === 1;
-      await waitFor("the fleet to shrink back to 1", shrunk, 60_000);
-      assert.ok(decisions.some((d) => d.direction === "down" && d.applied === true));
-    } finally {
-      await system.stop();
-    }
-    assert.deepEqual(processesMentioning(dir), []);
-    await Deno.remove(dir, { recursive: true });
-  },
-});
+        assert.ok(summary.sent > 100, `expected over 100 requests, sent ${summary.sent}`);
+        assert.equal(summary.ok, summary.sent, `failures: ${JSON.stringify(summary.errors)}`);
+        assert.ok(peak >= 2, `replicas never rose above ${peak}`);
+        assert.ok(decisions.some((d) => d.direction === "up" && d.applied === true));
+        assert.ok(decisions.every((d) => d.policy === policy), "every decision names the policy");
+
+        const shrunk = async () => await system.replicas() === 1;
+        await waitFor("the fleet to shrink back to 1", shrunk, 60_000);
+        assert.ok(decisions.some((d) => d.direction === "down" && d.applied === true));
+      } finally {
+        await system.stop();
+      }
+      assert.deepEqual(processesMentioning(dir), []);
+      await Deno.remove(dir, { recursive: true });
+    },
+  });
+}
