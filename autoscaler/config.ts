@@ -40,6 +40,9 @@ export interface AutoscalerConfig {
   min: number;
   max: number;
   scaleDownWindowSeconds: number;
+  /** Replicas to go to after `fallbackAfter` readings without data; none when undefined. */
+  fallbackReplicas?: number;
+  fallbackAfter: number;
   scaler: "local";
   targetsFile: string;
   logDir?: string;
@@ -79,6 +82,7 @@ export const DEFAULTS = {
   min: "1",
   max: "4",
   scaleDownWindow: "30",
+  fallbackAfter: "3",
   scaler: "local",
   targetsFile: "run/targets/model.json",
   replicaThreads: "1",
@@ -116,6 +120,9 @@ export const USAGE = `Usage: deno task autoscale [flags]
   --min N, --max N        replica bounds [${DEFAULTS.min}, ${DEFAULTS.max}]
   --scale-down-window S   rate: seconds a higher recommendation blocks a scale-down
                           [${DEFAULTS.scaleDownWindow}]
+  --fallback-replicas N   after --fallback-after readings without data in a row, go to
+                          N replicas (never fewer than now) [none: hold]
+  --fallback-after N      readings without data before the fallback [${DEFAULTS.fallbackAfter}]
   --scaler NAME           local (replicas as child processes) [${DEFAULTS.scaler}]
   --targets FILE          file_sd target file the local scaler writes [${DEFAULTS.targetsFile}]
   --log-dir DIR           one log file per local replica (default: discard)
@@ -151,6 +158,8 @@ function parseFlags(args: string[]) {
       min: { type: "string" },
       max: { type: "string" },
       "scale-down-window": { type: "string" },
+      "fallback-replicas": { type: "string" },
+      "fallback-after": { type: "string" },
       scaler: { type: "string" },
       targets: { type: "string" },
       "log-dir": { type: "string" },
@@ -268,6 +277,18 @@ export function parseConfig(
     (n) => n >= 0 && n <= 3600,
     "seconds from 0 to 3600",
   );
+  const fallbackReplicas = values["fallback-replicas"] === undefined ? undefined : number(
+    "fallback-replicas",
+    values["fallback-replicas"],
+    (n) => integer(n) && n >= 1 && n <= 64,
+    "an integer from 1 to 64",
+  );
+  const fallbackAfter = number(
+    "fallback-after",
+    values["fallback-after"] ?? DEFAULTS.fallbackAfter,
+    (n) => integer(n) && n >= 1 && n <= 1000,
+    "an integer from 1 to 1000",
+  );
   const replicaThreads = number(
     "replica-threads",
     values["replica-threads"] ?? DEFAULTS.replicaThreads,
@@ -326,6 +347,8 @@ export function parseConfig(
     min,
     max,
     scaleDownWindowSeconds,
+    fallbackReplicas,
+    fallbackAfter,
     scaler: "local",
     targetsFile: values.targets ?? DEFAULTS.targetsFile,
     logDir: values["log-dir"],

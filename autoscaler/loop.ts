@@ -6,6 +6,7 @@
 
 import type { Logger } from "@common/log.ts";
 import { decide, type DecideOptions, type Decision, Stabilizer } from "./decide.ts";
+import type { Fallback } from "./fallback.ts";
 import type { AutoscalerMetrics } from "./metrics.ts";
 import type { Policy } from "./policy.ts";
 import type { MetricSource } from "./prometheus_client.ts";
@@ -20,6 +21,8 @@ export interface LoopContext {
   stabilizer: Stabilizer;
   metrics: AutoscalerMetrics;
   logger: Logger;
+  /** KEDA-style fallback count after readings without data; none by default. */
+  fallback?: Fallback;
 }
 
 /** Creates the state a loop keeps between ticks. */
@@ -34,12 +37,11 @@ export function createStabilizer(options: DecideOptions): Stabilizer {
 export async function tick(context: LoopContext, now: number): Promise<Decision> {
   const { policy, source, scaler, options, stabilizer, metrics, logger } = context;
   const current = await scaler.current();
-  const recommendation = await policy.recommend(source, { current, now });
+  const measured = await policy.recommend(source, { current, now });
+  if (!measured.valid) metrics.errors.inc({ source: "metrics", reason: measured.cause });
+  const recommendation = context.fallback?.apply(measured, current) ?? measured;
   const decision = decide(recommendation, current, { now, options, stabilizer });
 
-  if (!recommendation.valid) {
-    metrics.errors.inc({ source: "metrics", reason: recommendation.cause });
-  }
   for (const [name, value] of Object.entries(recommendation.inputs)) {
     metrics.metricValue.set({ name }, value);
   }

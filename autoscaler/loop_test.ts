@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createLogger } from "@common/log.ts";
 import { Stabilizer } from "./decide.ts";
+import { Fallback } from "./fallback.ts";
 import { type LoopContext, tick } from "./loop.ts";
 import { createAutoscalerMetrics } from "./metrics.ts";
 import type { MetricSource, QueryResult } from "./prometheus_client.ts";
@@ -101,4 +102,18 @@ Deno.test("tick() logs a failed apply as an error and survives it", async () => 
   assert.equal(lines[0].level, "error");
   assert.equal(lines[0].error, "Cannot start replica: no memory");
   assert.match(await metrics.registry.metrics(), /reason="apply_failed"\} 1/);
+});
+
+Deno.test("tick() goes to the fallback count after readings without data, never lower", async () => {
+  const down: QueryResult = { ok: false, reason: "unreachable", detail: "connection refused" };
+  const { context, scaler, lines } = setup(down, 1);
+  context.fallback = new Fallback({ replicas: 3, afterFailures: 2 });
+  await tick(context, 0);
+  assert.deepEqual(scaler.calls, []);
+  await tick(context, 1000);
+  assert.deepEqual(scaler.calls, [3]);
+  assert.match(String(lines[1].reason), /fallback to 3 after 2 readings without data/);
+  scaler.replicas = 4;
+  await tick(context, 2000);
+  assert.deepEqual(scaler.calls, [3], "a fleet above the fallback is kept");
 });

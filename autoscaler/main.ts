@@ -11,6 +11,7 @@ import { settingsOrExit } from "@common/settings.ts";
 import { onShutdown } from "@common/shutdown.ts";
 import { parseConfig, USAGE } from "./config.ts";
 import { createPolicy } from "./create_policy.ts";
+import { Fallback } from "./fallback.ts";
 import { LocalScaler } from "./local_scaler.ts";
 import { createStabilizer, runLoop } from "./loop.ts";
 import { createAutoscalerMetrics } from "./metrics.ts";
@@ -95,6 +96,10 @@ await runLoop(
     stabilizer: createStabilizer({ min: config.min, max: config.max, scaleDownWindowMs }),
     metrics,
     logger,
+    fallback: config.fallbackReplicas === undefined ? undefined : new Fallback({
+      replicas: config.fallbackReplicas,
+      afterFailures: config.fallbackAfter,
+    }),
   },
   config.intervalSeconds * 1000,
   stopped.signal,
