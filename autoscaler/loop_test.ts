@@ -104,7 +104,7 @@ Deno.test("tick() logs a failed apply as an error and survives it", async () => 
   assert.match(await metrics.registry.metrics(), /reason="apply_failed"\} 1/);
 });
 
-Deno.test("tick() goes to the fallback count after readings without data, never lower", async () => {
+Deno.test("tick() goes to the fallback count after readings without data", async () => {
   const down: QueryResult = { ok: false, reason: "unreachable", detail: "connection refused" };
   const { context, scaler, lines } = setup(down, 1);
   context.fallback = new Fallback({ replicas: 3, afterFailures: 2 });
