@@ -6,7 +6,7 @@
  * @module
  */
 
-import { averagePerReplica, cpuPerReplica } from "@common/promql.ts";
+import { averagePerReplica, cpuPerReplica, requestRate } from "@common/promql.ts";
 import { type HpaBehavior, HpaState, proportional } from "./hpa_algorithm.ts";
 import type { Policy, PolicyInput, Recommendation } from "./policy.ts";
 import type { MetricSource } from "./prometheus_client.ts";
@@ -30,10 +30,27 @@ export function hpaPolicy(options: HpaPolicyOptions): Policy {
     ? cpuPerReplica(options.window)
     : averagePerReplica(options.metric);
   const state = new HpaState(options.behavior);
+  const demand = requestRate(options.window);
   return {
     name: "hpa",
     async recommend(source: MetricSource, input: PolicyInput): Promise<Recommendation> {
       const result = await source.query(promql);
+      if (!result.ok && result.reason === "empty") {
+        // No ready replica reports a metric. If traffic is arriving, the fleet
+        // is all unready under load: the HPA stalls there; this grows it.
+        const traffic = await source.query(demand);
+        if (traffic.ok && traffic.value > 0) {
+          const desired = input.current + 1;
+          state.next(input.now, input.current, desired);
+          return {
+            valid: true,
+            desired,
+            reason: `no ready replica reports the metric while ${traffic.value.toFixed(2)} ` +
+              `req/s arrive: growing by one`,
+            inputs: { requestRate: traffic.value, target },
+          };
+        }
+      }
       if (!result.ok) {
         return {
           valid: false,
