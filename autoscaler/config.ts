@@ -43,7 +43,12 @@ export interface AutoscalerConfig {
   /** Replicas to go to after `fallbackAfter` readings without data; none when undefined. */
   fallbackReplicas?: number;
   fallbackAfter: number;
-  scaler: "local";
+  scaler: "local" | "kubernetes";
+  /** kubernetes: the Deployment, its namespace (the context's when absent), kubeconfig, context. */
+  deployment: string;
+  namespace?: string;
+  kubeconfig?: string;
+  context?: string;
   targetsFile: string;
   logDir?: string;
   modelPath?: string;
@@ -84,6 +89,7 @@ export const DEFAULTS = {
   scaleDownWindow: "30",
   fallbackAfter: "3",
   scaler: "local",
+  deployment: "resnet-model",
   targetsFile: "run/targets/model.json",
   replicaThreads: "1",
   host: "127.0.0.1",
@@ -123,7 +129,12 @@ export const USAGE = `Usage: deno task autoscale [flags]
   --fallback-replicas N   after --fallback-after readings without data in a row, go to
                           N replicas (never fewer than now) [none: hold]
   --fallback-after N      readings without data before the fallback [${DEFAULTS.fallbackAfter}]
-  --scaler NAME           local (replicas as child processes) [${DEFAULTS.scaler}]
+  --scaler NAME           local (replicas as child processes) or kubernetes (a
+                          Deployment's scale subresource) [${DEFAULTS.scaler}]
+  --deployment NAME       kubernetes: the Deployment to scale [${DEFAULTS.deployment}]
+  --namespace NS          kubernetes: its namespace [the context's, or the pod's own]
+  --kubeconfig FILE       kubernetes: [$KUBECONFIG, ~/.kube/config, or in-cluster]
+  --context NAME          kubernetes: kubeconfig context [the file's current one]
   --targets FILE          file_sd target file the local scaler writes [${DEFAULTS.targetsFile}]
   --log-dir DIR           one log file per local replica (default: discard)
   --model PATH            model file for local replicas (default: the model's own)
@@ -161,6 +172,10 @@ function parseFlags(args: string[]) {
       "fallback-replicas": { type: "string" },
       "fallback-after": { type: "string" },
       scaler: { type: "string" },
+      deployment: { type: "string" },
+      namespace: { type: "string" },
+      kubeconfig: { type: "string" },
+      context: { type: "string" },
       targets: { type: "string" },
       "log-dir": { type: "string" },
       model: { type: "string" },
@@ -243,8 +258,14 @@ export function parseConfig(
     "latency-stabilization",
     DEFAULTS.latencyStabilization,
   );
-  const scaler = values.scaler ?? DEFAULTS.scaler;
-  if (scaler !== "local") problems.push(`--scaler must be one of: local; got "${scaler}"`);
+  const scaler = (values.scaler ?? DEFAULTS.scaler) as AutoscalerConfig["scaler"];
+  if (scaler !== "local" && scaler !== "kubernetes") {
+    problems.push(`--scaler must be one of: local, kubernetes; got "${scaler}"`);
+  }
+  const deployment = values.deployment ?? DEFAULTS.deployment;
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(deployment)) {
+    problems.push(`--deployment must be a Kubernetes object name, got "${deployment}"`);
+  }
 
   const targetRate = number(
     "target-rate",
@@ -349,7 +370,11 @@ export function parseConfig(
     scaleDownWindowSeconds,
     fallbackReplicas,
     fallbackAfter,
-    scaler: "local",
+    scaler,
+    deployment,
+    namespace: values.namespace,
+    kubeconfig: values.kubeconfig,
+    context: values.context,
     targetsFile: values.targets ?? DEFAULTS.targetsFile,
     logDir: values["log-dir"],
     modelPath: values.model,

@@ -36,7 +36,24 @@ export function createStabilizer(options: DecideOptions): Stabilizer {
  */
 export async function tick(context: LoopContext, now: number): Promise<Decision> {
   const { policy, source, scaler, options, stabilizer, metrics, logger } = context;
-  const current = await scaler.current();
+  let current: number;
+  try {
+    current = await scaler.current();
+  } catch (cause) {
+    // Without the current count nothing can be decided safely: hold, and
+    // let the next tick try again (the scaler already backed off).
+    const error = (cause as Error).message;
+    metrics.errors.inc({ source: "scaler", reason: "read_failed" });
+    logger.error("decision", {
+      policy: policy.name,
+      direction: "hold",
+      applied: false,
+      dryRun: options.dryRun,
+      reason: `hold: cannot read the current replica count`,
+      error,
+    });
+    return { current: NaN, desired: NaN, direction: "hold", reason: error };
+  }
   const measured = await policy.recommend(source, { current, now });
   if (!measured.valid) metrics.errors.inc({ source: "metrics", reason: measured.cause });
   const recommendation = context.fallback?.apply(measured, current) ?? measured;

@@ -117,3 +117,15 @@ Deno.test("tick() goes to the fallback count after readings without data", async
   await tick(context, 2000);
   assert.deepEqual(scaler.calls, [3], "a fleet above the fallback is kept");
 });
+
+Deno.test("tick() holds and logs when the scaler cannot read the current count", async () => {
+  const { context, scaler, lines, metrics } = setup({ ok: true, value: 12, time: 0 }, 1);
+  scaler.current = () => Promise.reject(new Error("Kubernetes API unreachable"));
+  const decision = await tick(context, 0);
+  assert.equal(decision.direction, "hold");
+  assert.deepEqual(scaler.calls, []);
+  assert.equal(lines.length, 1);
+  assert.equal(lines[0].level, "error");
+  assert.match(String(lines[0].error), /unreachable/);
+  assert.match(await metrics.registry.metrics(), /source="scaler",reason="read_failed"} 1/);
+});

@@ -12,7 +12,10 @@ import { onShutdown } from "@common/shutdown.ts";
 import { parseConfig, USAGE } from "./config.ts";
 import { createPolicy } from "./create_policy.ts";
 import { Fallback } from "./fallback.ts";
+import { defaultNamespace, loadKubeConfig } from "./kube_config.ts";
+import { KubernetesScaler } from "./kubernetes_scaler.ts";
 import { LocalScaler } from "./local_scaler.ts";
+import type { Scaler } from "./scaler.ts";
 import { createStabilizer, runLoop } from "./loop.ts";
 import { createAutoscalerMetrics } from "./metrics.ts";
 import { PrometheusClient } from "./prometheus_client.ts";
@@ -50,14 +53,35 @@ async function serveMetrics(request: Request): Promise<Response> {
   });
 }
 
-const replicaArgs = ["--threads", String(config.replicaThreads)];
-if (config.modelPath) replicaArgs.push("--model", config.modelPath);
-const scaler = new LocalScaler({
-  targetsFile: config.targetsFile,
-  logDir: config.logDir,
-  replicaArgs,
-  logger,
-});
+let scaler: Scaler;
+let localScaler: LocalScaler | undefined;
+if (config.scaler === "kubernetes") {
+  const kubeOptions = { kubeconfig: config.kubeconfig, context: config.context };
+  let kubeConfig;
+  try {
+    kubeConfig = loadKubeConfig(kubeOptions);
+  } catch (error) {
+    logger.error((error as Error).message);
+    Deno.exit(1);
+  }
+  scaler = new KubernetesScaler({
+    kubeConfig,
+    reloadKubeConfig: () => loadKubeConfig(kubeOptions),
+    namespace: config.namespace ?? defaultNamespace(kubeConfig),
+    deployment: config.deployment,
+    logger,
+  });
+} else {
+  const replicaArgs = ["--threads", String(config.replicaThreads)];
+  if (config.modelPath) replicaArgs.push("--model", config.modelPath);
+  localScaler = new LocalScaler({
+    targetsFile: config.targetsFile,
+    logDir: config.logDir,
+    replicaArgs,
+    logger,
+  });
+  scaler = localScaler;
+}
 
 onShutdown((cause) => {
   logger.info("stopping", { cause });
@@ -75,10 +99,14 @@ logger.info("starting", {
   prometheus: config.prometheusUrl,
   dryRun: config.dryRun,
 });
-await scaler.init();
-if (!config.dryRun && !stopped.signal.aborted) {
-  await scaler.scaleTo(config.min);
-  logger.info("minimum fleet ready", { replicas: await scaler.current() });
+// Only the local fleet starts empty. A Deployment already runs its replicas,
+// and a restarted autoscaler must not shrink it to --min before deciding.
+if (localScaler) {
+  await localScaler.init();
+  if (!config.dryRun && !stopped.signal.aborted) {
+    await localScaler.scaleTo(config.min);
+    logger.info("minimum fleet ready", { replicas: await localScaler.current() });
+  }
 }
 
 const { policy, scaleDownWindowMs } = createPolicy(config);

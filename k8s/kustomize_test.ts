@@ -148,7 +148,7 @@ Deno.test({
 
     await t.step("each Role grants its component what it needs, bound to its account", () => {
       const needs: [string, string, string, string[]][] = [
-        ["resnet-autoscaler", "apps", "deployments/scale", ["get", "patch", "update"]],
+        ["resnet-autoscaler", "apps", "deployments/scale", ["get", "patch"]],
         ["resnet-autoscaler", "apps", "deployments", ["get"]],
         ["resnet-dispatcher", "discovery.k8s.io", "endpointslices", ["list", "watch"]],
         ["prometheus", "", "pods", ["list", "watch"]],
