@@ -18,6 +18,8 @@ export interface AutoscalerConfig {
   policy: PolicyName;
   /** Requests per second per replica (rate policy). */
   targetRate: number;
+  /** Most replicas added or removed per decision; undefined for no limit. */
+  maxStep?: number;
   /** hpa: target average per replica, the metric's PromQL (CPU when absent), tolerance. */
   hpaTarget: number;
   hpaMetric?: string;
@@ -105,7 +107,9 @@ export const USAGE = `Usage: deno task autoscale [flags]
   --target-rate N         rate: requests/s one replica should carry [${DEFAULTS.targetRate}]
   --hpa-target N          hpa: target average per replica [${DEFAULTS.hpaTarget}] (CPU cores)
   --hpa-metric PROMQL     hpa: per-replica series to average [CPU from process metrics]
-  --tolerance N           hpa: no change while |metric/target - 1| <= N [${DEFAULTS.tolerance}]
+  --tolerance N           no change while the change is at most this share of the fleet
+                          (hpa: of its metric, |metric/target - 1|) [${DEFAULTS.tolerance}]
+  --max-step N            most replicas added or removed per decision [unlimited]
   --hpa-scale-up-window S, --hpa-scale-down-window S
                           hpa: stabilization windows, seconds
                           [${DEFAULTS.hpaScaleUpWindow}, ${DEFAULTS.hpaScaleDownWindow}]
@@ -155,6 +159,7 @@ function parseFlags(args: string[]) {
       "hpa-target": { type: "string" },
       "hpa-metric": { type: "string" },
       tolerance: { type: "string" },
+      "max-step": { type: "string" },
       "hpa-scale-up-window": { type: "string" },
       "hpa-scale-down-window": { type: "string" },
       "target-concurrency": { type: "string" },
@@ -239,6 +244,12 @@ export function parseConfig(
     (n) => n >= 0 && n < 1,
     "a number from 0 to below 1",
   );
+  const maxStep = values["max-step"] === undefined ? undefined : number(
+    "max-step",
+    values["max-step"],
+    (n) => integer(n) && n >= 1,
+    "an integer >= 1",
+  );
   const hpaScaleUpWindowSeconds = seconds("hpa-scale-up-window", DEFAULTS.hpaScaleUpWindow);
   const hpaScaleDownWindowSeconds = seconds("hpa-scale-down-window", DEFAULTS.hpaScaleDownWindow);
   const targetConcurrency = positive("target-concurrency", DEFAULTS.targetConcurrency);
@@ -250,6 +261,12 @@ export function parseConfig(
   );
   const stableWindowSeconds = seconds("stable-window", DEFAULTS.stableWindow);
   const panicWindowSeconds = seconds("panic-window", DEFAULTS.panicWindow);
+  if (policy === "concurrency" && panicWindowSeconds < 4 * scrapeIntervalSecondsEarly(values)) {
+    problems.push(
+      `--panic-window must cover at least 4 scrape intervals so its average survives a ` +
+        `missed scrape, got ${panicWindowSeconds} s`,
+    );
+  }
   if (panicWindowSeconds > stableWindowSeconds) {
     problems.push(`--panic-window must not exceed --stable-window`);
   }
@@ -350,6 +367,7 @@ export function parseConfig(
   return {
     prometheusUrl,
     policy,
+    maxStep,
     hpaTarget,
     hpaMetric: values["hpa-metric"],
     tolerance,
@@ -385,4 +403,14 @@ export function parseConfig(
     exitWithParent: values["exit-with-parent"] ?? false,
     logLevel,
   };
+}
+
+// The scrape interval as given, read early for the window checks; an
+// unparsable one is reported where it is parsed, so this falls back to 1 s.
+function scrapeIntervalSecondsEarly(values: { "scrape-interval"?: string }): number {
+  try {
+    return durationSeconds(values["scrape-interval"] ?? DEFAULTS.scrapeInterval);
+  } catch {
+    return 1;
+  }
 }

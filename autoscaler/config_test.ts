@@ -72,3 +72,12 @@ Deno.test("parseConfig() reads each policy's settings and checks them", () => {
     (error: unknown) => (error as ConfigError).problems.length === 3,
   );
 });
+
+Deno.test("parseConfig() requires the panic window to cover four scrape intervals", () => {
+  assert.throws(
+    () => parseConfig(["--policy", "concurrency", "--panic-window", "3"], {}),
+    /--panic-window must cover at least 4 scrape intervals/,
+  );
+  assert.equal(parseConfig(["--panic-window", "3"], {}).panicWindowSeconds, 3, "rate ignores it");
+  assert.equal(parseConfig(["--max-step", "2"], {}).maxStep, 2);
+});

@@ -20,6 +20,8 @@ export interface CreatedPolicy {
    * stabilize by their own rules, which a second window would distort.
    */
   scaleDownWindowMs: number;
+  /** The loop's dead band: `--tolerance`, except for `hpa`, which applies it to its metric. */
+  tolerance: number;
 }
 
 /** Creates the configured policy. */
@@ -29,6 +31,7 @@ export function createPolicy(config: AutoscalerConfig): CreatedPolicy {
       return {
         policy: ratePolicy({ targetPerReplica: config.targetRate, window: config.window }),
         scaleDownWindowMs: config.scaleDownWindowSeconds * 1000,
+        tolerance: config.tolerance,
       };
     case "hpa":
       return {
@@ -49,6 +52,7 @@ export function createPolicy(config: AutoscalerConfig): CreatedPolicy {
           },
         }),
         scaleDownWindowMs: 0,
+        tolerance: 0,
       };
     case "concurrency":
       return {
@@ -59,6 +63,7 @@ export function createPolicy(config: AutoscalerConfig): CreatedPolicy {
           panicWindowSeconds: config.panicWindowSeconds,
         }),
         scaleDownWindowMs: 0,
+        tolerance: config.tolerance,
       };
     case "latency":
       return {
@@ -68,6 +73,7 @@ export function createPolicy(config: AutoscalerConfig): CreatedPolicy {
           stabilizationSeconds: config.latencyStabilizationSeconds,
         }),
         scaleDownWindowMs: 0,
+        tolerance: config.tolerance,
       };
   }
 }

@@ -20,6 +20,14 @@ export interface DecideOptions {
    * back up costs latency, so only scale-down is damped.
    */
   scaleDownWindowMs: number;
+  /**
+   * Dead band: no change while |desired / current - 1| is at most this, so
+   * a fleet of 20 does not move for one replica's worth of noise. The `hpa`
+   * policy applies its tolerance to the metric instead. @default 0
+   */
+  tolerance?: number;
+  /** Most replicas added or removed in one decision. @default unlimited */
+  maxStep?: number;
 }
 
 /** Which way a decision moves the fleet. */
@@ -86,6 +94,21 @@ export function decide(
       const seconds = options.scaleDownWindowMs / 1000;
       reason += `, held at ${desired} by the ${seconds} s scale-down window`;
     }
+  }
+
+  const tolerance = options.tolerance ?? 0;
+  // The epsilon keeps 22 of 20 (ratio 1.1000000000000001 in floating point) inside 0.1.
+  const ratio = Math.abs(desired / current - 1);
+  if (desired !== current && current > 0 && ratio <= tolerance + 1e-9) {
+    reason += `, within the ${tolerance} tolerance of ${current}`;
+    desired = current;
+  }
+  const maxStep = options.maxStep ?? Infinity;
+  if (Math.abs(desired - current) > maxStep) {
+    const stepped = current + Math.sign(desired - current) * maxStep;
+    // A step must not leave the bounds it was clamped into.
+    desired = Math.min(Math.max(stepped, options.min), options.max);
+    reason += `, limited to ${desired} by a maximum step of ${maxStep}`;
   }
 
   const direction = desired > current ? "up" : desired < current ? "down" : "none";

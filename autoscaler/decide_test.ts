@@ -66,3 +66,22 @@ Deno.test("decide() with a zero window scales down at once", () => {
   assert.equal(decide(wants(3), 3, context(0, stabilizer)).desired, 3);
   assert.equal(decide(wants(1), 3, context(1, stabilizer)).desired, 1);
 });
+
+Deno.test("decide() keeps the count inside the tolerance and limits the step", () => {
+  const valid = (desired: number): Recommendation => ({
+    valid: true,
+    desired,
+    reason: "r",
+    inputs: {},
+  });
+  const options = { min: 1, max: 40, scaleDownWindowMs: 0, tolerance: 0.1, maxStep: 3 };
+  const context = () => ({ now: 0, options, stabilizer: new Stabilizer(0) });
+  assert.equal(decide(valid(22), 20, context()).desired, 20); // +10 %: inside
+  assert.equal(decide(valid(18), 20, context()).desired, 20); // -10 %: inside
+  assert.equal(decide(valid(23), 20, context()).desired, 23); // +15 %: moves
+  assert.equal(decide(valid(2), 1, context()).desired, 2); // +100 %
+  const stepped = decide(valid(30), 20, context());
+  assert.equal(stepped.desired, 23);
+  assert.match(stepped.reason, /maximum step of 3/);
+  assert.equal(decide(valid(1), 20, context()).desired, 17);
+});

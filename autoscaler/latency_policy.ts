@@ -41,6 +41,16 @@ export function latencyPolicy(options: LatencyPolicyOptions): Policy {
       // must still be able to shrink.
       let seconds = 0;
       if (traffic.value > 0) {
+        if (!latency.ok && input.current === 0) {
+          // Nothing answers yet traffic arrives: a fleet with no ready replica
+          // has no latency to measure and must still grow.
+          return {
+            valid: true,
+            desired: 1,
+            reason: `no ready replica while ${traffic.value.toFixed(2)} req/s arrive: growing`,
+            inputs: { requestRate: traffic.value, slo: options.sloSeconds },
+          };
+        }
         if (!latency.ok) {
           return {
             valid: false,

@@ -109,7 +109,7 @@ if (localScaler) {
   }
 }
 
-const { policy, scaleDownWindowMs } = createPolicy(config);
+const { policy, scaleDownWindowMs, tolerance } = createPolicy(config);
 await runLoop(
   {
     policy,
@@ -119,6 +119,8 @@ await runLoop(
       min: config.min,
       max: config.max,
       scaleDownWindowMs,
+      tolerance,
+      maxStep: config.maxStep,
       dryRun: config.dryRun,
     },
     stabilizer: createStabilizer({ min: config.min, max: config.max, scaleDownWindowMs }),

@@ -61,7 +61,7 @@ const POLICIES: Record<string, string[]> = {
     "--stable-window",
     "10",
     "--panic-window",
-    "3",
+    "4",
   ],
   latency: ["--policy", "latency", "--slo-ms", "60", "--latency-stabilization", "4"],
 };

@@ -47,14 +47,20 @@ export interface SimulateOptions {
 export async function simulate(options: SimulateOptions): Promise<SimulationResult> {
   const { config, trace, model, sloSeconds, seed = 1 } = options;
   const cluster = new Cluster(model, seed, config.min);
-  const { policy, scaleDownWindowMs } = createPolicy(config);
+  const { policy, scaleDownWindowMs, tolerance } = createPolicy(config);
   const windows = [
     config.window,
     `${config.stableWindowSeconds}s`,
     `${config.panicWindowSeconds}s`,
   ];
   const metrics = new SimulatedMetrics(cluster, windows);
-  const decideOptions = { min: config.min, max: config.max, scaleDownWindowMs };
+  const decideOptions = {
+    min: config.min,
+    max: config.max,
+    scaleDownWindowMs,
+    tolerance,
+    maxStep: config.maxStep,
+  };
   const stabilizer = new Stabilizer(scaleDownWindowMs);
   const random = seededPoisson(seed + 1);
 
