@@ -20,7 +20,10 @@ export interface CreatedPolicy {
    * stabilize by their own rules, which a second window would distort.
    */
   scaleDownWindowMs: number;
-  /** The loop's dead band: `--tolerance`, except for `hpa`, which applies it to its metric. */
+  /**
+   * The loop's dead band: `--tolerance`, except for `hpa`, which applies it
+   * to its metric, and `latency`, whose margin under the SLO is its own.
+   */
   tolerance: number;
 }
 
@@ -73,7 +76,9 @@ export function createPolicy(config: AutoscalerConfig): CreatedPolicy {
           stabilizationSeconds: config.latencyStabilizationSeconds,
         }),
         scaleDownWindowMs: 0,
-        tolerance: config.tolerance,
+        // Its margin under the SLO is its dead band; a second one would stop
+        // its one-replica steps down for good once the fleet reaches 10.
+        tolerance: 0,
       };
   }
 }

@@ -65,3 +65,17 @@ Deno.test("a fleet that starts slowly fails more of a spike than a fast one", as
   const [fast, slow] = await Promise.all([run(1), run(30)]);
   assert.ok(slow.refused + slow.overSlo > fast.refused + fast.overSlo);
 });
+
+Deno.test("every policy brings a fleet of 10 back to 1 once the traffic is gone", async () => {
+  const burst = csvTrace("burst", "0,250\n180,0\n2400,0\n");
+  for (const policy of POLICIES) {
+    const result = await simulate({
+      config: config(policy),
+      trace: burst,
+      model: DEFAULT_MODEL,
+      sloSeconds: 0.2,
+    });
+    assert.equal(Math.max(...result.replicas), 10, policy);
+    assert.equal(result.replicas.at(-1), 1, policy);
+  }
+});
