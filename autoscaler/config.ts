@@ -327,6 +327,9 @@ export function parseConfig(
     (n) => integer(n) && n >= 1 && n <= 1000,
     "an integer from 1 to 1000",
   );
+  if (fallbackReplicas !== undefined && (fallbackReplicas < min || fallbackReplicas > max)) {
+    problems.push(`--fallback-replicas (${fallbackReplicas}) must lie within --min and --max`);
+  }
   const replicaThreads = number(
     "replica-threads",
     values["replica-threads"] ?? DEFAULTS.replicaThreads,

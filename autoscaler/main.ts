@@ -101,9 +101,11 @@ logger.info("starting", {
 });
 // Only the local fleet starts empty. A Deployment already runs its replicas,
 // and a restarted autoscaler must not shrink it to --min before deciding.
-if (localScaler) {
+// A dry run writes nothing, not even the empty target file that init()
+// publishes: next to a live system it would unpublish every replica.
+if (localScaler && !config.dryRun) {
   await localScaler.init();
-  if (!config.dryRun && !stopped.signal.aborted) {
+  if (!stopped.signal.aborted) {
     await localScaler.scaleTo(config.min);
     logger.info("minimum fleet ready", { replicas: await localScaler.current() });
   }

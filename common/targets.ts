@@ -6,6 +6,8 @@
  * @module
  */
 
+import { dirname } from "node:path";
+
 /** One entry of a `file_sd` file. */
 export interface TargetGroup {
   targets: string[];
@@ -19,6 +21,8 @@ export interface TargetGroup {
 export async function writeTargets(path: string, targets: string[]): Promise<void> {
   const groups: TargetGroup[] = targets.length === 0 ? [] : [{ targets: [...targets].sort() }];
   const temp = `${path}.${Deno.pid}.tmp`;
+  // A fresh checkout has no run/ folder yet.
+  await Deno.mkdir(dirname(path), { recursive: true });
   await Deno.writeTextFile(temp, JSON.stringify(groups, null, 2) + "\n");
   await Deno.rename(temp, path);
 }

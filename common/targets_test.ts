@@ -39,3 +39,14 @@ Deno.test("parseTargets() names the file and the rule when the content is wrong"
     message: 'Cannot parse target file t.json: each group needs "targets", a list of "host:port"',
   });
 });
+
+Deno.test("writeTargets creates the folder of a fresh checkout", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/run/targets/model.json`;
+    await writeTargets(path, ["127.0.0.1:8001"]);
+    assert.deepEqual(await readTargets(path), ["127.0.0.1:8001"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

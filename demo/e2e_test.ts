@@ -49,9 +49,9 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: n
 }
 
 // Each policy with settings short enough to see a whole rise and fall in
-// about a minute; the load is the same for all: 12 photos per second for 15 s.
+// about a minute; the load is the same for all: 10 photos per second for 15 s.
 // The targets sit well below what that load produces on a fast idle machine
-// (0.3 requests in flight, 0.35 CPU cores, a p95 above one 1-thread inference
+// (0.25 requests in flight, 0.3 CPU cores, a p95 above one 1-thread inference
 // of about 37 ms), so that growing is never a matter of luck.
 const POLICIES: Record<string, string[]> = {
   rate: ["--policy", "rate", "--target-rate", "4", "--scale-down-window", "5"],
@@ -103,7 +103,7 @@ for (const [policy, policyArgs] of Object.entries(POLICIES)) {
         const summary = await runLoad({
           url: `${system.dispatcherUrl}/classify`,
           images,
-          steps: [{ rate: 12, seconds: 15 }],
+          steps: [{ rate: 10, seconds: 15 }],
           replicas: () => system.replicas(),
           onProgress: (second) => {
             if (second.replicas !== null) peak = Math.max(peak, second.replicas);

@@ -67,6 +67,8 @@ export class Cluster {
   readonly refused: number[] = [];
   readonly latencies: number[][] = [];
   readonly outstanding: number[] = [];
+  /** Requests that arrived at the front door. */
+  arrived = 0;
   /** Replica-seconds, counted from each start to each removal. */
   replicaSeconds = 0;
 
@@ -153,6 +155,7 @@ export class Cluster {
   }
 
   #arrive(time: number): void {
+    this.arrived++;
     const candidates = this.#live().filter((r) => r.readyAt <= time);
     const second = Math.floor(time);
     if (candidates.length === 0) {

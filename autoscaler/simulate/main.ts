@@ -39,6 +39,8 @@ Other flags (--max, --target-rate, --hpa-target, ...) are the autoscaler's; see
 deno task autoscale --help. Default here: --max 10.`;
 
 const print = (line: string) => writeLine(Deno.stdout, line);
+/** A latency for the table; "-" when no request was answered. */
+const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(0) : "-");
 
 interface SimulationSettings {
   policies: PolicyName[];
@@ -49,6 +51,17 @@ interface SimulationSettings {
   out: string;
   rest: string[];
 }
+
+const RULES: Record<string, string> = {
+  base: "requests/s above 0",
+  "slo-ms": "milliseconds above 0",
+  "service-ms": "milliseconds above 0",
+  "service-cv": "a number >= 0",
+  "replica-concurrency": "an integer >= 1",
+  "replica-queue": "an integer >= 0",
+  startup: "seconds >= 0",
+  seed: "an integer",
+};
 
 function parse(args: string[]): SimulationSettings {
   const own = [
@@ -82,7 +95,9 @@ function parse(args: string[]): SimulationSettings {
   const num = (name: string, fallback: number, check: (n: number) => boolean) => {
     const text = values[name] as string | undefined;
     const value = text === undefined ? fallback : Number(text);
-    if (!Number.isFinite(value) || !check(value)) problems.push(`--${name}: bad value "${text}"`);
+    if (!Number.isFinite(value) || !check(value)) {
+      problems.push(`--${name} must be ${RULES[name] ?? "a valid number"}, got "${text}"`);
+    }
     return value;
   };
   const policies = ((values.policy as string | undefined) ?? POLICIES.join(",")).split(",");
@@ -98,8 +113,17 @@ function parse(args: string[]): SimulationSettings {
     else if ((BUILT_IN as readonly string[]).includes(name)) {
       traces.push(builtInTrace(name as typeof BUILT_IN[number], base));
     } else {
+      let text: string | undefined;
       try {
-        traces.push(csvTrace(name, Deno.readTextFileSync(name)));
+        text = Deno.readTextFileSync(name);
+      } catch {
+        problems.push(
+          `--trace: "${name}" is neither a built-in trace (${BUILT_IN.join(", ")}, all) ` +
+            "nor a readable CSV file",
+        );
+      }
+      try {
+        if (text !== undefined) traces.push(csvTrace(name, text));
       } catch (error) {
         problems.push(`--trace: ${(error as Error).message}`);
       }
@@ -127,6 +151,22 @@ function parse(args: string[]): SimulationSettings {
 }
 
 const settings = settingsOrExit(Deno.args, USAGE, () => parse(Deno.args));
+// The chart's place is checked before minutes of simulation, not after.
+try {
+  await Deno.mkdir(settings.out.replace(/[^/]*$/, "") || ".", { recursive: true });
+  await Deno.writeTextFile(settings.out, "");
+} catch (error) {
+  writeLine(Deno.stderr, `Cannot write the chart to ${settings.out}: ${(error as Error).message}`);
+  Deno.exit(2);
+}
+// Every policy's settings are checked before the first run prints a line.
+for (const policy of settings.policies) {
+  settingsOrExit(
+    [],
+    USAGE,
+    () => parseConfig(["--max", "10", ...settings.rest, "--policy", policy], {}),
+  );
+}
 const runs: SimulationResult[] = [];
 print(
   "trace     policy       requests  refused  over SLO   p95 ms   p99 ms  replica-s  events",
@@ -149,12 +189,11 @@ for (const trace of settings.traces) {
     print(
       `${trace.name.padEnd(9)} ${policy.padEnd(11)} ${String(result.requests).padStart(9)} ` +
         `${String(result.refused).padStart(8)} ${String(result.overSlo).padStart(9)} ` +
-        `${result.p95Ms.toFixed(0).padStart(8)} ${result.p99Ms.toFixed(0).padStart(8)} ` +
+        `${ms(result.p95Ms).padStart(8)} ${ms(result.p99Ms).padStart(8)} ` +
         `${Math.round(result.replicaSeconds).toString().padStart(10)} ` +
         `${String(result.scaleEvents).padStart(7)}`,
     );
   }
 }
-await Deno.mkdir(settings.out.replace(/[^/]*$/, "") || ".", { recursive: true });
 await Deno.writeTextFile(settings.out, chart(runs));
 print(`\nchart: ${settings.out}`);

@@ -17,6 +17,7 @@ import type { Trace } from "./traces.ts";
 export interface SimulationResult {
   policy: string;
   trace: string;
+  /** Requests that arrived; those still unanswered at the end count as neither. */
   requests: number;
   refused: number;
   /** Answered, but slower than the SLO. */
@@ -102,7 +103,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
   return {
     policy: policy.name,
     trace: trace.name,
-    requests: all.length + refused,
+    requests: cluster.arrived,
     refused,
     overSlo: all.filter((latency) => latency > sloSeconds).length,
     p95Ms: pick(0.95),

@@ -43,7 +43,8 @@ export function chart(runs: SimulationResult[]): string {
     const yReplicas = (v: number) => top + TOP + plotHeight * (1 - v / maxReplicas);
     const title =
       `${run.trace} / ${run.policy}: ${run.refused} refused, ${run.overSlo} over SLO, ` +
-      `p95 ${run.p95Ms.toFixed(0)} ms, ${Math.round(run.replicaSeconds)} replica-s`;
+      `p95 ${Number.isFinite(run.p95Ms) ? `${run.p95Ms.toFixed(0)} ms` : "-"}, ` +
+      `${Math.round(run.replicaSeconds)} replica-s`;
     return [
       `<text x="${LEFT}" y="${top + 18}" font-size="13">${escape(title)}</text>`,
       `<rect x="${LEFT}" y="${top + TOP}" width="${plotWidth}" height="${plotHeight}" ` +

@@ -14,6 +14,9 @@ export interface Trace {
   rate(t: number): number;
 }
 
+/** Longest trace simulated: a week of traffic, minutes of computing. */
+export const MAX_TRACE_SECONDS = 7 * 24 * 3600;
+
 /** Names of the built-in traces. */
 export const BUILT_IN = ["step", "spike", "ramp", "diurnal"] as const;
 
@@ -60,7 +63,10 @@ export function builtInTrace(name: typeof BUILT_IN[number], base = 4): Trace {
 export function csvTrace(name: string, text: string): Trace {
   const points: Array<[number, number]> = [];
   for (const [index, line] of text.split(/\r?\n/).entries()) {
-    if (line.trim() === "" || (index === 0 && /[a-z]/i.test(line))) continue;
+    // A first row whose cells are not numbers is a header ("time,rate");
+    // "0,1e1" is a row.
+    const isHeader = index === 0 && line.split(",").some((cell) => Number.isNaN(Number(cell)));
+    if (line.trim() === "" || isHeader) continue;
     const [time, rate] = line.split(",").map((cell) => Number(cell.trim()));
     const previous = points.at(-1)?.[0] ?? -Infinity;
     if (!Number.isFinite(time) || !Number.isFinite(rate) || rate < 0 || time <= previous) {
@@ -74,9 +80,16 @@ export function csvTrace(name: string, text: string): Trace {
   if (points.length < 2) {
     throw new SyntaxError(`Cannot read trace ${name}: expected at least two rows of time,rate`);
   }
+  const seconds = points[points.length - 1][0];
+  if (seconds > MAX_TRACE_SECONDS) {
+    throw new SyntaxError(
+      `Cannot simulate trace ${name}: it lasts ${seconds} s, more than ${MAX_TRACE_SECONDS} s ` +
+        "(a week); times are in seconds",
+    );
+  }
   return {
     name,
-    seconds: points[points.length - 1][0],
+    seconds,
     rate(t) {
       let value = points[0][1];
       for (const [time, rate] of points) {

@@ -30,3 +30,9 @@ Deno.test("csvTrace holds each rate until the next row and names bad rows", () =
   assert.throws(() => csvTrace("t.csv", "0,2\n5,-1\n"), /row 2/);
   assert.throws(() => csvTrace("t.csv", "0,2\n"), /at least two rows/);
 });
+
+Deno.test("csvTrace reads numbers in any notation and refuses endless traces", () => {
+  const trace = csvTrace("t.csv", "0,1e1\n100,5\n200,5\n");
+  assert.equal(trace.rate(0), 10);
+  assert.throws(() => csvTrace("t.csv", "0,2\n1e9,2\n"), /more than 604800 s/);
+});
