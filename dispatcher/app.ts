@@ -8,6 +8,7 @@
 import { Hono } from "hono";
 import { HttpError } from "@common/http_error.ts";
 import type { Logger } from "@common/log.ts";
+import type { BodyBudget } from "./body_budget.ts";
 import { forward } from "./forward.ts";
 import { type DispatcherMetrics, outcomeOf } from "./metrics.ts";
 import { readBody } from "@common/read_body.ts";
@@ -24,6 +25,31 @@ export interface AppOptions {
   retries: number;
   /** Time limit of one attempt, in milliseconds. */
   upstreamTimeoutMs: number;
+  /** Bytes of bodies held at once. */
+  bodies: BodyBudget;
+}
+
+/**
+ * Reserves room for a body before it is read: its declared length, or the
+ * largest accepted one when it declares none (chunked). A declared length
+ * over the limit is left to `readBody`, which answers 413.
+ *
+ * @throws {HttpError} 503 with Retry-After when the bodies held already fill the budget
+ */
+function reserve(declared: string | undefined, options: AppOptions): () => void {
+  const length = Number(declared);
+  const bytes = declared !== undefined && Number.isFinite(length) && length >= 0
+    ? Math.min(length, options.maxBodyBytes)
+    : options.maxBodyBytes;
+  const giveBack = options.bodies.tryTake(bytes);
+  if (giveBack) return giveBack;
+  throw new HttpError(
+    503,
+    "busy",
+    `The dispatcher holds ${options.bodies.used} bytes of uploads, its limit is ` +
+      `${options.bodies.capacity}; retry after the delay`,
+    { headers: { "retry-after": "1" } },
+  );
 }
 
 /** Builds the Hono application. */
@@ -35,7 +61,9 @@ export function createApp(options: AppOptions): Hono {
     const started = performance.now();
     metrics.inFlight.inc();
     let response: Response;
+    let giveBack: (() => void) | undefined;
     try {
+      giveBack = reserve(c.req.header("content-length"), options);
       const body = await readBody(c.req.raw, { maxBytes: options.maxBodyBytes });
       response = await forward(body, c.req.header("content-type") ?? null, {
         pool,
@@ -46,6 +74,7 @@ export function createApp(options: AppOptions): Hono {
     } catch (error) {
       response = errorResponse(error, logger);
     } finally {
+      giveBack?.();
       metrics.inFlight.dec();
     }
     const outcome = outcomeOf(response.status);

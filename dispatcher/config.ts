@@ -21,6 +21,8 @@ export interface DispatcherConfig {
   targetsFile: string;
   /** Largest accepted request body, in bytes. */
   maxBodyBytes: number;
+  /** Bytes of request bodies held at once before new uploads get 503. */
+  maxBufferedBytes: number;
   /** Extra attempts on other replicas after the first one failed. */
   retries: number;
   /** How long one attempt at a replica may take, in milliseconds. */
@@ -36,6 +38,7 @@ export const DEFAULTS = {
   port: "9000",
   targetsFile: "run/targets/model.json",
   maxBodyBytes: String(20 * 1024 * 1024),
+  maxBufferedBytes: String(256 * 1024 * 1024),
   retries: "3",
   upstreamTimeout: "30",
   logLevel: "info",
@@ -49,6 +52,8 @@ export const USAGE = `Usage: deno task dispatcher [flags]
   --targets FILE         file_sd JSON file of replicas (env TARGETS_FILE)
                          [${DEFAULTS.targetsFile}]
   --max-body-bytes N     largest accepted image, bytes [${DEFAULTS.maxBodyBytes}]
+  --max-buffered-bytes N bytes of uploads held at once; beyond, 503 + Retry-After
+                         [${DEFAULTS.maxBufferedBytes}]
   --retries N            extra attempts on other replicas [${DEFAULTS.retries}]
   --upstream-timeout S   seconds one attempt may take [${DEFAULTS.upstreamTimeout}]
   --exit-with-parent     stop when stdin closes (set by the demo)
@@ -63,6 +68,7 @@ function parseFlags(args: string[]) {
       port: { type: "string" },
       targets: { type: "string" },
       "max-body-bytes": { type: "string" },
+      "max-buffered-bytes": { type: "string" },
       retries: { type: "string" },
       "upstream-timeout": { type: "string" },
       "exit-with-parent": { type: "boolean", default: false },
@@ -111,6 +117,12 @@ export function parseConfig(
     (n) => Number.isInteger(n) && n >= 1 && n <= 1024 ** 3,
     "an integer from 1 to 1073741824 (1 GiB)",
   );
+  const maxBufferedBytes = number(
+    "--max-buffered-bytes",
+    values["max-buffered-bytes"] ?? DEFAULTS.maxBufferedBytes,
+    (n) => Number.isInteger(n) && n >= 1 && n <= 64 * 1024 ** 3,
+    "an integer from 1 to 68719476736 (64 GiB)",
+  );
   const retries = number(
     "--retries",
     values.retries ?? DEFAULTS.retries,
@@ -132,6 +144,7 @@ export function parseConfig(
     port,
     targetsFile,
     maxBodyBytes,
+    maxBufferedBytes,
     retries,
     upstreamTimeoutMs: Math.round(upstreamTimeout * 1000),
     exitWithParent: values["exit-with-parent"] ?? false,

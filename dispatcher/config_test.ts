@@ -7,6 +7,7 @@ Deno.test("parseConfig() applies the defaults", () => {
     port: 9000,
     targetsFile: "run/targets/model.json",
     maxBodyBytes: 20 * 1024 * 1024,
+    maxBufferedBytes: 256 * 1024 * 1024,
     retries: 3,
     upstreamTimeoutMs: 30_000,
     exitWithParent: false,

@@ -8,6 +8,7 @@
 import { explainListenError } from "@common/listen_error.ts";
 import type { Logger } from "@common/log.ts";
 import { createApp } from "./app.ts";
+import { BodyBudget } from "./body_budget.ts";
 import type { DispatcherConfig } from "./config.ts";
 import { createDispatcherMetrics, type DispatcherMetrics } from "./metrics.ts";
 import { ReplicaPool } from "./replica_pool.ts";
@@ -61,6 +62,7 @@ export async function startDispatcher(
     metrics,
     logger,
     maxBodyBytes: config.maxBodyBytes,
+    bodies: new BodyBudget(config.maxBufferedBytes),
     retries: config.retries,
     upstreamTimeoutMs: config.upstreamTimeoutMs,
   });

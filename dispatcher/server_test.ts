@@ -360,3 +360,30 @@ Deno.test("GET /metrics includes process metrics by default", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("POST /classify answers 503 when the uploads held fill the budget", async () => {
+  // The replica answers slowly, so the first upload is still held when the next arrive.
+  const replica = await startFakeReplica({ delayMs: 300 });
+  const h = await harness([replica], { args: ["--max-buffered-bytes", "1500"] });
+  try {
+    const first = h.classify(new Uint8Array(1000));
+    // The replica records a request as soon as it has read it.
+    await until(() => replica.seen.length === 1, () => new Promise((r) => setTimeout(r, 5)));
+    const refused = await h.classify(new Uint8Array(1000));
+    assert.equal(refused.status, 503);
+    assert.equal(refused.headers.get("retry-after"), "1");
+    assert.equal((await refused.json()).error, "busy");
+    const small = await h.classify(new Uint8Array(400));
+    assert.equal(small.status, 200);
+    await small.body?.cancel();
+    const answer = await first;
+    assert.equal(answer.status, 200);
+    await answer.body?.cancel();
+    // Everything given back: a full-size upload fits again.
+    const again = await h.classify(new Uint8Array(1400));
+    assert.equal(again.status, 200);
+    await again.body?.cancel();
+  } finally {
+    await h.close();
+  }
+});
