@@ -12,6 +12,7 @@
 import { parseArgs } from "node:util";
 import { Image } from "imagescript";
 import { createLogger } from "@common/log.ts";
+import { seededUniform } from "../common/seeded.ts";
 
 /** Largest file the tool accepts, in bytes: the samples must stay light in git. */
 const MAX_BYTES = 60 * 1024;
@@ -25,18 +26,6 @@ interface Sample {
   height: number;
   format: "jpeg" | "png";
   paint: (image: Image) => void;
-}
-
-// mulberry32: tiny and seedable, so the noise is the same on every run.
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function mix(a: Rgb, b: Rgb, t: number): Rgb {
@@ -66,7 +55,7 @@ function gradient(image: Image, from: Rgb, to: Rgb, degrees: number): void {
 
 /** Adds uniform noise of +-`amount` to every channel. */
 function noise(image: Image, amount: number, seed: number): void {
-  const random = seeded(seed);
+  const random = seededUniform(seed);
   const { bitmap } = image;
   for (let i = 0; i < bitmap.length; i += 4) {
     for (let c = 0; c < 3; c++) bitmap[i + c] += (random() * 2 - 1) * amount;

@@ -9,6 +9,8 @@
  * @module
  */
 
+import { seededUniform } from "@common/seeded.ts";
+
 /** The fleet's characteristics. */
 export interface ClusterModel {
   /** Mean service time of one image, in seconds. */
@@ -42,18 +44,6 @@ interface Replica {
   busy: Map<number, number>;
 }
 
-/** A seeded generator (mulberry32), so the same run gives the same figures. */
-export function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 type Event = { time: number; kind: "finish"; replica: Replica; arrivedAt: number; started: number };
 
 /** The fleet, its front door and what they recorded. */
@@ -74,7 +64,7 @@ export class Cluster {
 
   constructor(model: ClusterModel, seed: number, initialReplicas: number) {
     this.model = model;
-    this.#random = seeded(seed);
+    this.#random = seededUniform(seed);
     for (let i = 0; i < initialReplicas; i++) this.#add(-model.startupSeconds);
   }
 

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { seededUniform } from "@common/seeded.ts";
 import type { AutoscalerConfig } from "../config.ts";
 import { createPolicy } from "../create_policy.ts";
 import { decide, Stabilizer } from "../decide.ts";
@@ -117,14 +118,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
 
 /** Poisson-distributed counts for a given mean, seeded (Knuth's method; normal above 30). */
 function seededPoisson(seed: number): (mean: number) => number {
-  let state = seed >>> 0;
-  const uniform = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+  const uniform = seededUniform(seed);
   return (mean) => {
     if (mean <= 0) return 0;
     if (mean > 30) {

@@ -8,6 +8,7 @@
  */
 
 import { join } from "node:path";
+import { seededUniform } from "@common/seeded.ts";
 
 /** One upload and what must come back. */
 export interface Upload {
@@ -18,25 +19,13 @@ export interface Upload {
   expect: "ok" | "refused" | "either";
 }
 
-/** A deterministic pseudo-random generator (mulberry32), so runs are comparable. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 /** Builds `count` uploads from the shared images folder, the same ones for the same seed. */
 export async function mixedUploads(
   sharedDir: string,
   count: number,
   seed = 7,
 ): Promise<Upload[]> {
-  const next = random(seed);
+  const next = seededUniform(seed);
   const photosDir = join(sharedDir, "imagenet-sample");
   const edgeDir = join(sharedDir, "edge-cases");
   const photos = await readAll(photosDir);
