@@ -49,9 +49,15 @@ export function averagePerReplica(expression: string): string {
   return `avg((${expression}) and ${LIVE_REPLICAS})`;
 }
 
-/** Requests in flight at the front door, averaged over `window` (sampled every second). */
+/**
+ * Requests in flight at the front door, averaged over `window`: the time
+ * requests spent in the dispatcher per second (Little's law), from the sum of
+ * its duration histogram. Sampling the in-flight gauge instead aliases: a
+ * steady load sends at fixed instants, a scrape at a fixed phase can miss
+ * every request, and the average reads 0 under load.
+ */
 export function concurrencyOver(window: string): string {
-  return `avg_over_time(sum(${DISPATCHER.inFlight})[${window}:1s])`;
+  return `sum(rate(${DISPATCHER.duration}_sum[${window}]))`;
 }
 
 /** The `quantile` (e.g. 0.95) of successful request latency at the front door, in seconds. */

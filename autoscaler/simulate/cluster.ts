@@ -52,11 +52,10 @@ export class Cluster {
   readonly #random: () => number;
   readonly #replicas: Replica[] = [];
   #events: Event[] = [];
-  /** Per second: requests answered ok, refused, their latencies, and outstanding samples. */
+  /** Per second: requests answered ok, refused, and their latencies. */
   readonly ok: number[] = [];
   readonly refused: number[] = [];
   readonly latencies: number[][] = [];
-  readonly outstanding: number[] = [];
   /** Requests that arrived at the front door. */
   arrived = 0;
   /** Replica-seconds, counted from each start to each removal. */
@@ -118,8 +117,6 @@ export class Cluster {
       this.#arrive(time);
     }
     this.#finishUntil(second + 1);
-    this.outstanding[second] = this.#live().concat(this.#draining())
-      .reduce((sum, r) => sum + r.running + r.waiting.length, 0);
     for (const replica of this.#replicas) {
       const until = replica.removedAt ?? second + 1;
       this.replicaSeconds += Math.max(0, Math.min(1, until - Math.max(second, replica.startedAt)));
@@ -128,10 +125,6 @@ export class Cluster {
 
   #live(): Replica[] {
     return this.#replicas.filter((r) => r.removedAt === undefined);
-  }
-
-  #draining(): Replica[] {
-    return this.#replicas.filter((r) => r.removedAt !== undefined && r.running > 0);
   }
 
   #add(t: number): void {

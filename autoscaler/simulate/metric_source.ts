@@ -32,7 +32,12 @@ export class SimulatedMetrics implements MetricSource {
       const w = durationSeconds(window);
       this.#answers.set(requestRate(window), (t) => this.#sum(t, w, (s) => this.#answered(s)) / w);
       this.#answers.set(cpuPerReplica(window), (t) => cluster.cpuPerReplica(t, w));
-      this.#answers.set(concurrencyOver(window), (t) => this.#mean(t, w, cluster.outstanding));
+      // Little's law, as the live query: seconds spent by the requests that
+      // finished in the window, per second.
+      this.#answers.set(
+        concurrencyOver(window),
+        (t) => this.#sum(t, w, (s) => sum(cluster.latencies[s] ?? [])) / w,
+      );
       this.#answers.set(latencyQuantile(0.95, window), (t) => this.#quantile(t, w, 0.95));
     }
   }
@@ -63,13 +68,6 @@ export class SimulatedMetrics implements MetricSource {
     return total;
   }
 
-  #mean(t: number, window: number, series: number[]): number {
-    const from = Math.max(0, Math.floor(t - window));
-    const to = Math.floor(t);
-    if (to <= from) return NaN;
-    return this.#sum(t, window, (s) => series[s] ?? 0) / (to - from);
-  }
-
   // Exact, where Prometheus interpolates in histogram buckets: close enough
   // for comparing policies, and free of bucket artefacts.
   #quantile(t: number, window: number, q: number): number {
@@ -81,4 +79,8 @@ export class SimulatedMetrics implements MetricSource {
     values.sort((a, b) => a - b);
     return values[Math.min(values.length - 1, Math.ceil(q * values.length) - 1)];
   }
+}
+
+function sum(values: number[]): number {
+  return values.reduce((total, value) => total + value, 0);
 }
