@@ -5,9 +5,8 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import type { LogLevel } from "@common/log.ts";
-import { ConfigError, logLevelSetting } from "@common/settings.ts";
+import { ConfigError, logLevelSetting, parseFlags } from "@common/settings.ts";
 
 export { ConfigError };
 import { durationSeconds } from "@common/promql.ts";
@@ -148,50 +147,45 @@ export const USAGE = `Usage: deno task autoscale [flags]
   --exit-with-parent      stop when stdin closes (set by the demo)
   env LOG_LEVEL           debug, info, warn, error [${DEFAULTS.logLevel}]`;
 
-function parseFlags(args: string[]) {
-  return parseArgs({
-    args,
-    strict: true,
-    options: {
-      prometheus: { type: "string" },
-      policy: { type: "string" },
-      "target-rate": { type: "string" },
-      "hpa-target": { type: "string" },
-      "hpa-metric": { type: "string" },
-      tolerance: { type: "string" },
-      "max-step": { type: "string" },
-      "hpa-scale-up-window": { type: "string" },
-      "hpa-scale-down-window": { type: "string" },
-      "target-concurrency": { type: "string" },
-      "target-utilization": { type: "string" },
-      "stable-window": { type: "string" },
-      "panic-window": { type: "string" },
-      "slo-ms": { type: "string" },
-      "latency-stabilization": { type: "string" },
-      window: { type: "string" },
-      "scrape-interval": { type: "string" },
-      interval: { type: "string" },
-      min: { type: "string" },
-      max: { type: "string" },
-      "scale-down-window": { type: "string" },
-      "fallback-replicas": { type: "string" },
-      "fallback-after": { type: "string" },
-      scaler: { type: "string" },
-      deployment: { type: "string" },
-      namespace: { type: "string" },
-      kubeconfig: { type: "string" },
-      context: { type: "string" },
-      targets: { type: "string" },
-      "log-dir": { type: "string" },
-      model: { type: "string" },
-      "replica-threads": { type: "string" },
-      host: { type: "string" },
-      port: { type: "string" },
-      "dry-run": { type: "boolean", default: false },
-      "exit-with-parent": { type: "boolean", default: false },
-    },
-  });
-}
+/** Every flag, as node's parser takes them. */
+const FLAGS = {
+  prometheus: { type: "string" },
+  policy: { type: "string" },
+  "target-rate": { type: "string" },
+  "hpa-target": { type: "string" },
+  "hpa-metric": { type: "string" },
+  tolerance: { type: "string" },
+  "max-step": { type: "string" },
+  "hpa-scale-up-window": { type: "string" },
+  "hpa-scale-down-window": { type: "string" },
+  "target-concurrency": { type: "string" },
+  "target-utilization": { type: "string" },
+  "stable-window": { type: "string" },
+  "panic-window": { type: "string" },
+  "slo-ms": { type: "string" },
+  "latency-stabilization": { type: "string" },
+  window: { type: "string" },
+  "scrape-interval": { type: "string" },
+  interval: { type: "string" },
+  min: { type: "string" },
+  max: { type: "string" },
+  "scale-down-window": { type: "string" },
+  "fallback-replicas": { type: "string" },
+  "fallback-after": { type: "string" },
+  scaler: { type: "string" },
+  deployment: { type: "string" },
+  namespace: { type: "string" },
+  kubeconfig: { type: "string" },
+  context: { type: "string" },
+  targets: { type: "string" },
+  "log-dir": { type: "string" },
+  model: { type: "string" },
+  "replica-threads": { type: "string" },
+  host: { type: "string" },
+  port: { type: "string" },
+  "dry-run": { type: "boolean", default: false },
+  "exit-with-parent": { type: "boolean", default: false },
+} as const;
 
 /**
  * Parses flags and environment into settings.
@@ -202,14 +196,7 @@ export function parseConfig(
   args: string[],
   env: Record<string, string | undefined>,
 ): AutoscalerConfig {
-  let parsed;
-  try {
-    parsed = parseFlags(args);
-  } catch (error) {
-    // Unknown flags and missing values: node's parser says which one.
-    throw new ConfigError("autoscaler", [(error as Error).message]);
-  }
-  const { values } = parsed;
+  const values = parseFlags("autoscaler", args, FLAGS);
   const problems: string[] = [];
   const number = (flag: string, text: string, check: (n: number) => boolean, rule: string) => {
     const value = Number(text);

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { type LogLevel, parseLogLevel } from "./log.ts";
 import { writeLine } from "./write_line.ts";
 
@@ -67,5 +68,24 @@ export function settingsOrExit<T>(
   } catch (error) {
     terminal.err(`${(error as Error).message}\nRun with --help for the list of flags.`);
     return terminal.exit(2);
+  }
+}
+
+/** The `options` of node's `parseArgs`: each flag's type, short name and default. */
+export type FlagOptions = NonNullable<ParseArgsConfig["options"]>;
+
+/**
+ * Parses `args` strictly against `options`; an unknown flag or a missing
+ * value becomes a {@linkcode ConfigError} naming the culprit.
+ */
+export function parseFlags<const O extends FlagOptions>(
+  subject: string,
+  args: string[],
+  options: O,
+): ReturnType<typeof parseArgs<{ args: string[]; options: O; strict: true }>>["values"] {
+  try {
+    return parseArgs({ args, options, strict: true }).values;
+  } catch (error) {
+    throw new ConfigError(subject, [(error as Error).message]);
   }
 }

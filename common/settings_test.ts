@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { ConfigError, logLevelSetting, settingsOrExit, type Terminal } from "./settings.ts";
+import {
+  ConfigError,
+  logLevelSetting,
+  parseFlags,
+  settingsOrExit,
+  type Terminal,
+} from "./settings.ts";
 
 class Exit extends Error {
   constructor(readonly code: number) {
@@ -49,4 +55,17 @@ Deno.test("logLevelSetting reads a level or records the problem", () => {
   assert.equal(logLevelSetting("loud", problems), "info");
   assert.equal(problems.length, 1);
   assert.match(problems[0], /^LOG_LEVEL: .*"loud"/);
+});
+
+Deno.test("parseFlags reads typed values and names an unknown flag", () => {
+  const options = { port: { type: "string" }, dry: { type: "boolean", default: false } } as const;
+  assert.deepEqual({ ...parseFlags("demo", ["--port", "8", "--dry"], options) }, {
+    port: "8",
+    dry: true,
+  });
+  assert.throws(() => parseFlags("demo", ["--bogus"], options), (error: unknown) => {
+    assert.ok(error instanceof ConfigError);
+    assert.match(error.message, /^Invalid demo settings:\n {2}- .*--bogus/);
+    return true;
+  });
 });

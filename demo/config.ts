@@ -5,8 +5,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
-import { ConfigError } from "@common/settings.ts";
+import { ConfigError, parseFlags } from "@common/settings.ts";
 import { findExecutable } from "@common/find_executable.ts";
 import { parseSteps, type RateStep } from "../loadtest/schedule.ts";
 import { INSTALL_HINT } from "./prometheus_server.ts";
@@ -52,24 +51,16 @@ export const USAGE = `Usage: deno task demo [flags]
  * @throws {ConfigError} listing every invalid setting
  */
 export function parseConfig(args: string[], defaultImages: string): DemoConfig {
-  let values;
-  try {
-    values = parseArgs({
-      args,
-      strict: true,
-      options: {
-        steps: { type: "string" },
-        "target-rate": { type: "string" },
-        max: { type: "string" },
-        images: { type: "string" },
-        synthetic: { type: "boolean", default: false },
-        "prometheus-bin": { type: "string" },
-        cooldown: { type: "string" },
-      },
-    }).values;
-  } catch (error) {
-    throw new ConfigError("demo", [(error as Error).message]);
-  }
+  const values = parseFlags("demo", args, {
+    steps: { type: "string" },
+    "target-rate": { type: "string" },
+    max: { type: "string" },
+    images: { type: "string" },
+    synthetic: { type: "boolean", default: false },
+    "prometheus-bin": { type: "string" },
+    cooldown: { type: "string" },
+  });
+
   const problems: string[] = [];
   let steps: RateStep[] = [];
   try {

@@ -5,9 +5,8 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import type { LogLevel } from "@common/log.ts";
-import { ConfigError, logLevelSetting } from "@common/settings.ts";
+import { ConfigError, logLevelSetting, parseFlags } from "@common/settings.ts";
 
 export { ConfigError };
 
@@ -59,22 +58,17 @@ export const USAGE = `Usage: deno task dispatcher [flags]
   --exit-with-parent     stop when stdin closes (set by the demo)
   env LOG_LEVEL          debug, info, warn, error [${DEFAULTS.logLevel}]`;
 
-function parseFlags(args: string[]) {
-  return parseArgs({
-    args,
-    strict: true,
-    options: {
-      host: { type: "string" },
-      port: { type: "string" },
-      targets: { type: "string" },
-      "max-body-bytes": { type: "string" },
-      "max-buffered-bytes": { type: "string" },
-      retries: { type: "string" },
-      "upstream-timeout": { type: "string" },
-      "exit-with-parent": { type: "boolean", default: false },
-    },
-  });
-}
+/** Every flag, as node's parser takes them. */
+const FLAGS = {
+  host: { type: "string" },
+  port: { type: "string" },
+  targets: { type: "string" },
+  "max-body-bytes": { type: "string" },
+  "max-buffered-bytes": { type: "string" },
+  retries: { type: "string" },
+  "upstream-timeout": { type: "string" },
+  "exit-with-parent": { type: "boolean", default: false },
+} as const;
 
 /**
  * Parses flags, then environment variables, then defaults into settings.
@@ -85,13 +79,7 @@ export function parseConfig(
   args: string[],
   env: Record<string, string | undefined>,
 ): DispatcherConfig {
-  let values;
-  try {
-    values = parseFlags(args).values;
-  } catch (error) {
-    // Unknown flags and missing values: node's parser names the culprit.
-    throw new ConfigError("dispatcher", [(error as Error).message]);
-  }
+  const values = parseFlags("dispatcher", args, FLAGS);
   const problems: string[] = [];
   const number = (name: string, text: string, check: (n: number) => boolean, rule: string) => {
     const value = Number(text);

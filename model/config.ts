@@ -5,10 +5,9 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import type { LogLevel } from "@common/log.ts";
 import { DECODER_CHOICES, type DecoderChoice } from "./choose_decoder.ts";
-import { ConfigError, logLevelSetting } from "@common/settings.ts";
+import { ConfigError, logLevelSetting, parseFlags } from "@common/settings.ts";
 
 export { ConfigError };
 
@@ -97,31 +96,23 @@ export function parseConfig(
   env: Record<string, string | undefined>,
   exists: (path: string) => boolean,
 ): ModelConfig {
-  let values;
-  try {
-    values = parseArgs({
-      args,
-      strict: true,
-      options: {
-        host: { type: "string" },
-        port: { type: "string" },
-        model: { type: "string" },
-        threads: { type: "string" },
-        decoder: { type: "string" },
-        "max-batch": { type: "string" },
-        "max-body-bytes": { type: "string" },
-        "max-pixels": { type: "string" },
-        "pixel-budget": { type: "string" },
-        "body-timeout": { type: "string" },
-        "max-in-flight": { type: "string" },
-        "max-queue": { type: "string" },
-        "drain-timeout": { type: "string" },
-        "exit-with-parent": { type: "boolean", default: false },
-      },
-    }).values;
-  } catch (error) {
-    throw new ConfigError("model service", [(error as Error).message]);
-  }
+  const values = parseFlags("model service", args, {
+    host: { type: "string" },
+    port: { type: "string" },
+    model: { type: "string" },
+    threads: { type: "string" },
+    decoder: { type: "string" },
+    "max-batch": { type: "string" },
+    "max-body-bytes": { type: "string" },
+    "max-pixels": { type: "string" },
+    "pixel-budget": { type: "string" },
+    "body-timeout": { type: "string" },
+    "max-in-flight": { type: "string" },
+    "max-queue": { type: "string" },
+    "drain-timeout": { type: "string" },
+    "exit-with-parent": { type: "boolean", default: false },
+  });
+
   const problems: string[] = [];
   const integer = (name: string, text: string, min: number, max: number) => {
     const value = Number(text);
