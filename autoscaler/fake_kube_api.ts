@@ -1,20 +1,50 @@
 /**
  * Test support: a loopback server that answers the few Kubernetes API calls
  * the Kubernetes scaler makes (get a Deployment, get and patch its scale
- * subresource) the way a real API server does: bearer-token authentication,
- * RBAC refusals, optimistic concurrency on `resourceVersion`, patch content
- * types, and `Status` bodies for every failure. Knobs inject the faults a real
- * cluster produces: a missing permission, a concurrent writer, an outage,
- * pods that take time to become ready.
+ * subresource) and the dispatcher's discovery makes (list and watch
+ * EndpointSlices by label) the way a real API server does: bearer-token
+ * authentication, RBAC refusals, optimistic concurrency on `resourceVersion`,
+ * patch content types, watch streams of newline-delimited JSON events that
+ * resume from a `resourceVersion`, and `Status` bodies for every failure.
+ * Knobs inject the faults a real cluster produces: a missing permission, a
+ * concurrent writer, an outage, pods that take time to become ready, a watch
+ * cut off mid-stream, an event history compacted away (410 Gone).
  *
  * @module
  */
 
 /** Kubernetes verbs the fake authorizes. */
-export type Verb = "get" | "patch";
+export type Verb = "get" | "patch" | "list" | "watch";
 
 /** Resources the fake serves, as RBAC rules name them. */
-export type Resource = "deployments" | "deployments/scale";
+export type Resource = "deployments" | "deployments/scale" | "endpointslices";
+
+/** One endpoint (pod) of a {@linkcode FakeEndpointSlice}, as the API writes it. */
+export interface FakeEndpoint {
+  addresses: string[];
+  /** Omitted conditions are left out of the JSON, as the API does for nil. */
+  conditions?: { ready?: boolean; serving?: boolean; terminating?: boolean };
+  nodeName?: string;
+  targetRef?: { kind: string; name: string; namespace: string };
+}
+
+/** One EndpointSlice the fake holds. */
+export interface FakeEndpointSlice {
+  namespace: string;
+  name: string;
+  /** Written as the `kubernetes.io/service-name` label, as the slice controller does. */
+  service: string;
+  /** @default "IPv4" */
+  addressType?: "IPv4" | "IPv6" | "FQDN";
+  endpoints: FakeEndpoint[];
+  /** `port` may be left out: a slice of a headless Service without ports. */
+  ports: { name?: string; port?: number; protocol?: string }[];
+  /** Extra labels. */
+  labels?: Record<string, string>;
+}
+
+/** A watch event as the API streams it. */
+export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
 
 /** One Deployment the fake holds. */
 export interface FakeDeployment {
@@ -34,6 +64,8 @@ export interface SeenRequest {
   method: string;
   path: string;
   contentType: string | null;
+  /** The query string, e.g. `?watch=true&resourceVersion=1001`; empty without one. */
+  search: string;
   /** The authenticated user; undefined when authentication failed. */
   user?: string;
 }
@@ -51,6 +83,7 @@ export interface FakeKubeApiOptions {
    */
   identityHeader?: string;
   deployments?: FakeDeployment[];
+  endpointSlices?: FakeEndpointSlice[];
   /** Port to listen on; 0 picks a free one. @default 0 */
   port?: number;
 }
@@ -63,6 +96,7 @@ const PATCH_TYPES = [
 ];
 
 const PATH = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/deployments\/([^/]+)(\/scale)?$/;
+const SLICES_PATH = /^\/apis\/discovery\.k8s\.io\/v1\/namespaces\/([^/]+)\/endpointslices$/;
 
 interface Stored extends FakeDeployment {
   uid: string;
@@ -70,15 +104,58 @@ interface Stored extends FakeDeployment {
   generation: number;
 }
 
+interface StoredSlice extends FakeEndpointSlice {
+  uid: string;
+  resourceVersion: number;
+  generation: number;
+}
+
+/** One slice change in the store's history, replayed to watches resuming from before it. */
+interface HistoryEntry {
+  revision: number;
+  type: "ADDED" | "MODIFIED" | "DELETED";
+  /** The slice after the change; for DELETED, its last state at the deletion's revision. */
+  object: SliceJson;
+  /** Labels before a MODIFIED, so a watch can tell a slice leaving its selector. */
+  oldLabels?: Record<string, string>;
+}
+
+/** An open watch stream. */
+interface OpenWatch {
+  namespace: string;
+  selector: Selector;
+  controller: ReadableStreamDefaultController<Uint8Array>;
+  timer?: ReturnType<typeof setTimeout>;
+  closed: boolean;
+  /** The client asked for BOOKMARK events (`allowWatchBookmarks=true`). */
+  bookmarks: boolean;
+}
+
+type Selector = (labels: Record<string, string>) => boolean;
+
+const encoder = new TextEncoder();
+
 /** A fake Kubernetes API server on 127.0.0.1. */
 export class FakeKubeApi {
   /** The bearer token accepted now; assign to rotate it. */
   token: string;
   /** Every request received, oldest first. */
   readonly requests: SeenRequest[] = [];
+  /**
+   * Whether discovery.k8s.io/v1 is served; false answers 404 for it, as a
+   * cluster older than Kubernetes 1.21 does.
+   */
+  servesEndpointSlices = true;
   #user: string;
   #identityHeader?: string;
   #deployments = new Map<string, Stored>();
+  #slices = new Map<string, StoredSlice>();
+  #history: HistoryEntry[] = [];
+  // Watches resuming from a revision below this one get 410 Gone.
+  #compactedTo = 0;
+  #watches = new Set<OpenWatch>();
+  #watchesOpened = 0;
+  #watchWaiters: { count: number; resolve: () => void }[] = [];
   #forbidden = new Set<string>();
   #conflicts = 0;
   #server?: Deno.HttpServer;
@@ -92,6 +169,7 @@ export class FakeKubeApi {
     this.#identityHeader = options.identityHeader?.toLowerCase();
     this.#port = options.port ?? 0;
     for (const deployment of options.deployments ?? []) this.put(deployment);
+    for (const slice of options.endpointSlices ?? []) this.putSlice(slice);
   }
 
   /** Starts a fake and resolves once it listens. */
@@ -140,6 +218,93 @@ export class FakeKubeApi {
     this.#forbidden.add(`${verb} ${resource}`);
   }
 
+  /** Allows again what {@linkcode forbid} refused. */
+  allow(verb: Verb, resource: Resource): void {
+    this.#forbidden.delete(`${verb} ${resource}`);
+  }
+
+  /** The store's current revision, as a list's `metadata.resourceVersion` reports it. */
+  get revision(): number {
+    return this.#revision;
+  }
+
+  /** Creates or replaces an EndpointSlice; open watches get ADDED or MODIFIED. */
+  putSlice(slice: FakeEndpointSlice): void {
+    const key = `${slice.namespace}/${slice.name}`;
+    const old = this.#slices.get(key);
+    const stored: StoredSlice = {
+      ...structuredClone(slice),
+      uid: old?.uid ?? crypto.randomUUID(),
+      resourceVersion: ++this.#revision,
+      generation: (old?.generation ?? 0) + 1,
+    };
+    this.#slices.set(key, stored);
+    this.#record({
+      revision: stored.resourceVersion,
+      type: old ? "MODIFIED" : "ADDED",
+      object: sliceOf(stored),
+      oldLabels: old ? labelsOf(old) : undefined,
+    });
+  }
+
+  /** Deletes an EndpointSlice; open watches get DELETED. */
+  deleteSlice(namespace: string, name: string): void {
+    const key = `${namespace}/${name}`;
+    const stored = this.#slices.get(key);
+    if (!stored) throw new Error(`Cannot find endpointslice ${key} in the fake`);
+    this.#slices.delete(key);
+    stored.resourceVersion = ++this.#revision;
+    this.#record({ revision: stored.resourceVersion, type: "DELETED", object: sliceOf(stored) });
+  }
+
+  /**
+   * Forgets the event history up to now, as etcd compaction does (by default
+   * every 5 minutes): a watch that resumes from an older resourceVersion is
+   * answered with an ERROR event carrying a 410 Gone Status, then closed.
+   */
+  compact(): void {
+    this.#compactedTo = this.#revision;
+    this.#history = [];
+  }
+
+  /**
+   * Ends every open watch. `clean` closes the streams the way a server-side
+   * watch timeout does; otherwise they are cut off mid-stream, as a dropped
+   * connection leaves them (Deno then prints the stream's error, "watch cut
+   * off by the fake", to stderr: expected, not a failure).
+   */
+  breakWatches(options: { clean?: boolean } = {}): void {
+    for (const watch of [...this.#watches]) this.#endWatch(watch, !options.clean);
+  }
+
+  /** Sends a BOOKMARK with the current revision to every open watch that asked for them. */
+  bookmark(): void {
+    for (const watch of this.#watches) {
+      if (!watch.bookmarks) continue;
+      this.#send(watch, "BOOKMARK", {
+        kind: "EndpointSlice",
+        apiVersion: "discovery.k8s.io/v1",
+        metadata: { resourceVersion: String(this.#revision) },
+      });
+    }
+  }
+
+  /** Watches open now. */
+  get openWatches(): number {
+    return this.#watches.size;
+  }
+
+  /** Watches opened since the start. */
+  get watchesOpened(): number {
+    return this.#watchesOpened;
+  }
+
+  /** Resolves once `count` watches have been opened since the start (a real signal for tests). */
+  watchOpened(count: number): Promise<void> {
+    if (this.#watchesOpened >= count) return Promise.resolve();
+    return new Promise((resolve) => this.#watchWaiters.push({ count, resolve }));
+  }
+
   /**
    * Makes the next `count` patches race a concurrent writer: just before each
    * one, the Deployment changes (its resourceVersion moves on), so a patch
@@ -173,6 +338,9 @@ export class FakeKubeApi {
   async down(): Promise<void> {
     const server = this.#server;
     this.#server = undefined;
+    // A shutdown waits for responses in flight, and a watch never finishes by
+    // itself; an API server that shuts down ends its watches this way too.
+    this.breakWatches({ clean: true });
     await server?.shutdown();
   }
 
@@ -209,12 +377,16 @@ export class FakeKubeApi {
     const seen: SeenRequest = {
       method: request.method,
       path: url.pathname,
+      search: url.search,
       contentType: request.headers.get("content-type"),
     };
     this.requests.push(seen);
 
     seen.user = this.#authenticate(request);
     if (!seen.user) return status(401, "Unauthorized", "Unauthorized");
+
+    const slices = this.servesEndpointSlices ? SLICES_PATH.exec(url.pathname) : null;
+    if (slices) return this.#endpointSlices(request, url, slices[1], seen.user);
 
     const match = PATH.exec(url.pathname);
     if (!match) {
@@ -244,6 +416,131 @@ export class FakeKubeApi {
 
     if (verb === "get") return Response.json(scale ? scaleOf(stored) : deploymentOf(stored));
     return await this.#patch(request, stored, details);
+  }
+
+  #endpointSlices(request: Request, url: URL, namespace: string, user: string): Response {
+    if (request.method !== "GET") {
+      return status(405, "MethodNotAllowed", "the server does not allow this method");
+    }
+    const params = url.searchParams;
+    const watching = params.get("watch") === "true" || params.get("watch") === "1";
+    const verb: Verb = watching ? "watch" : "list";
+    if (this.#forbidden.has(`${verb} endpointslices`)) {
+      return status(
+        403,
+        "Forbidden",
+        `endpointslices.discovery.k8s.io is forbidden: User "${user}" cannot ${verb} resource ` +
+          `"endpointslices" in API group "discovery.k8s.io" in the namespace "${namespace}"`,
+        { group: "discovery.k8s.io", kind: "endpointslices" },
+      );
+    }
+    const selector = parseSelector(params.get("labelSelector") ?? "");
+    if (typeof selector === "string") return status(400, "BadRequest", selector);
+    if (!watching) {
+      const items = [...this.#slices.values()]
+        .filter((slice) => slice.namespace === namespace && selector(labelsOf(slice)))
+        .sort((a, b) => a.name.localeCompare(b.name))
+        .map((slice) => {
+          // Items of a typed list carry no kind or apiVersion of their own.
+          const { kind: _kind, apiVersion: _apiVersion, ...item } = sliceOf(slice);
+          return item;
+        });
+      return Response.json({
+        kind: "EndpointSliceList",
+        apiVersion: "discovery.k8s.io/v1",
+        metadata: { resourceVersion: String(this.#revision) },
+        items,
+      });
+    }
+    return this.#watch(namespace, selector, params);
+  }
+
+  #watch(namespace: string, selector: Selector, params: URLSearchParams): Response {
+    const from = params.get("resourceVersion") ?? "";
+    const timeoutSeconds = Number(params.get("timeoutSeconds") ?? "0");
+    const bookmarks = params.get("allowWatchBookmarks") === "true";
+    if (from !== "" && !/^\d+$/.test(from)) {
+      return status(400, "BadRequest", `invalid resource version: "${from}"`);
+    }
+    let watch!: OpenWatch;
+    const body = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        watch = { namespace, selector, controller, closed: false, bookmarks };
+      },
+      cancel: () => {
+        watch.closed = true;
+        clearTimeout(watch.timer);
+        this.#watches.delete(watch);
+      },
+    });
+    this.#watches.add(watch);
+    this.#watchesOpened++;
+    for (const waiter of this.#watchWaiters.filter((w) => w.count <= this.#watchesOpened)) {
+      this.#watchWaiters.splice(this.#watchWaiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
+    if (timeoutSeconds > 0) {
+      watch.timer = setTimeout(() => this.#endWatch(watch, false), timeoutSeconds * 1000);
+    }
+
+    if (from === "" || from === "0") {
+      // No version: the server starts with the current state as synthetic ADDED events.
+      for (const slice of this.#slices.values()) {
+        if (slice.namespace === namespace && selector(labelsOf(slice))) {
+          this.#send(watch, "ADDED", sliceOf(slice));
+        }
+      }
+    } else if (Number(from) < this.#compactedTo) {
+      this.#send(watch, "ERROR", {
+        kind: "Status",
+        apiVersion: "v1",
+        metadata: {},
+        status: "Failure",
+        message: `too old resource version: ${from} (${this.#compactedTo})`,
+        reason: "Expired",
+        code: 410,
+      });
+      this.#endWatch(watch, false);
+    } else {
+      for (const entry of this.#history) {
+        if (entry.revision > Number(from)) this.#deliver(watch, entry);
+      }
+    }
+    return new Response(body, {
+      headers: { "content-type": "application/json", "cache-control": "no-cache, private" },
+    });
+  }
+
+  #record(entry: HistoryEntry): void {
+    this.#history.push(entry);
+    for (const watch of this.#watches) this.#deliver(watch, entry);
+  }
+
+  // A label selector watch sees a slice that starts or stops matching as
+  // ADDED or DELETED, as the real server's filtering does.
+  #deliver(watch: OpenWatch, entry: HistoryEntry): void {
+    if (entry.object.metadata.namespace !== watch.namespace) return;
+    const now = watch.selector(entry.object.metadata.labels);
+    const before = entry.oldLabels ? watch.selector(entry.oldLabels) : now;
+    if (entry.type === "MODIFIED" && now !== before) {
+      this.#send(watch, now ? "ADDED" : "DELETED", entry.object);
+    } else if (now) {
+      this.#send(watch, entry.type, entry.object);
+    }
+  }
+
+  #send(watch: OpenWatch, type: WatchEventType, object: unknown): void {
+    if (watch.closed) return;
+    watch.controller.enqueue(encoder.encode(JSON.stringify({ type, object }) + "\n"));
+  }
+
+  #endWatch(watch: OpenWatch, abrupt: boolean): void {
+    if (watch.closed) return;
+    watch.closed = true;
+    clearTimeout(watch.timer);
+    this.#watches.delete(watch);
+    if (abrupt) watch.controller.error(new Error("watch cut off by the fake"));
+    else watch.controller.close();
   }
 
   #authenticate(request: Request): string | undefined {
@@ -404,6 +701,50 @@ function scaleOf(stored: Stored) {
     spec: stored.replicas > 0 ? { replicas: stored.replicas } : {},
     status: { replicas: stored.replicas, selector: `app.kubernetes.io/name=${stored.name}` },
   };
+}
+
+function labelsOf(slice: FakeEndpointSlice): Record<string, string> {
+  return {
+    ...slice.labels,
+    "kubernetes.io/service-name": slice.service,
+    "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
+  };
+}
+
+type SliceJson = ReturnType<typeof sliceOf>;
+
+function sliceOf(slice: StoredSlice) {
+  return {
+    kind: "EndpointSlice",
+    apiVersion: "discovery.k8s.io/v1",
+    metadata: {
+      name: slice.name,
+      namespace: slice.namespace,
+      uid: slice.uid,
+      resourceVersion: String(slice.resourceVersion),
+      generation: slice.generation,
+      creationTimestamp: "2026-01-01T00:00:00Z",
+      labels: labelsOf(slice),
+    },
+    addressType: slice.addressType ?? "IPv4",
+    endpoints: structuredClone(slice.endpoints),
+    ports: structuredClone(slice.ports),
+  };
+}
+
+// Equality-based selectors (`a=b`, `a==b`, `a!=b`, comma-separated), the kind
+// a client that lists by Service name sends; set-based ones are refused.
+function parseSelector(text: string): Selector | string {
+  const terms: { key: string; value: string; equal: boolean }[] = [];
+  for (const term of text.split(",").map((part) => part.trim()).filter((part) => part)) {
+    const match = /^([A-Za-z0-9._/-]+)\s*(==|=|!=)\s*([A-Za-z0-9._-]*)$/.exec(term);
+    if (!match) {
+      return `unable to parse requirement: the fake understands only key=value, key==value ` +
+        `and key!=value, got "${term}"`;
+    }
+    terms.push({ key: match[1], value: match[3], equal: match[2] !== "!=" });
+  }
+  return (labels) => terms.every(({ key, value, equal }) => (labels[key] === value) === equal);
 }
 
 function metadataOf(stored: Stored) {

@@ -346,7 +346,7 @@ export class KubernetesScaler implements Scaler {
           `(403 Forbidden, deployment ${deployment}): the service account (or kubeconfig user) ` +
           "lacks that permission; " +
           `grant verb "${verb}" on "${resource}" (apiGroup apps) in the Role bound to it, as ` +
-          `k8s/autoscaler.yaml does${said}`,
+          `k8s/base/autoscaler.yaml does${said}`,
         { ...fields, retryable: false },
       );
     }
