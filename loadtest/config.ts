@@ -10,13 +10,17 @@ import type { LogLevel } from "@common/log.ts";
 import { ConfigError, logLevelSetting } from "@common/settings.ts";
 
 export { ConfigError };
-import { MAX_ARRIVALS } from "./run_load.ts";
-import { arrivalCount, constantSteps, parseSteps, type RateStep } from "./schedule.ts";
+import { parseLoadShape, type ReadText } from "./config_profile.ts";
+import { profileArrivalCount, type ProfileSpec } from "./profile.ts";
+import { type ClosedLoop, MAX_ARRIVALS } from "./run_load.ts";
 
 /** Validated settings of one load test run. */
 export interface LoadConfig {
   url: string;
-  steps: RateStep[];
+  /** The open-loop profile; null for a closed loop. */
+  profile: ProfileSpec | null;
+  /** Virtual users; null for an open loop. */
+  closedLoop: ClosedLoop | null;
   /** Folder whose JPEG and PNG files are sent. */
   imagesDir: string;
   maxOutstanding: number;
@@ -28,6 +32,10 @@ export interface LoadConfig {
   json: boolean;
   /** Exit 1 when any request failed. */
   failOnError: boolean;
+  /** Where to write run.json; none when absent. */
+  outPath: string | undefined;
+  /** Where to write the HTML report; none when absent. */
+  reportPath: string | undefined;
   logLevel: LogLevel;
 }
 
@@ -46,10 +54,33 @@ export const DEFAULTS = {
 /** Usage text printed by `--help`. */
 export const USAGE = `Usage: deno task load [flags]
 
+Open loop (arrivals fixed in advance; latency counts from each scheduled time):
+  --profile NAME[:k=v,...]  constant, step, ramp, spike, diurnal or trace [constant];
+                         settings may follow the name, e.g. "spike:rate=4,peak=20",
+                         or come as the flags below; "step:2:10,10:20" lists the steps
+  --rate N               constant: arrivals per second; spike: rate outside the spike
+                         [constant ${DEFAULTS.rate}, spike 4]
+  --duration S           length in seconds (not step or trace) [${DEFAULTS.duration}; ramp 60,
+                         spike 60, diurnal 120]
+  --steps LIST           step: rate:seconds,... e.g. "2:10,10:20,2:10" (implies --profile step)
+  --from N               ramp: rate at the start [1]
+  --to N                 ramp: rate at the end, reached linearly [20]
+  --peak N               spike: rate during the spike [20]
+  --spike-at S           spike: when the spike starts [20]
+  --spike-for S          spike: how long it lasts [10]
+  --min N                diurnal: lowest rate, at the start of each cycle [2]
+  --max N                diurnal: highest rate, half a period in [20]
+  --period S             diurnal: length of one cycle [60]
+  --trace FILE           trace: CSV of "second,rate" rows; each rate holds until the
+                         next row, the last for one second
+
+Closed loop (the server sets the pace; latency counts from each send):
+  --users N              virtual users, each sending its next request after an answer
+  --think-time S         pause of a user between answer and next request [0]
+  (--duration S applies too)
+
+Common:
   --url URL              where images are POSTed (env LOAD_URL) [${DEFAULTS.url}]
-  --rate N               constant arrivals per second [${DEFAULTS.rate}]
-  --duration S           seconds at that rate [${DEFAULTS.duration}]
-  --steps LIST           rate:seconds,... instead of --rate/--duration, e.g. "2:10,10:20,2:10"
   --images DIR           folder of JPEG/PNG files, sent in name order [${DEFAULTS.images}]
   --max-outstanding N    cap on unanswered requests; arrivals beyond it count as
                          client_overflow [${DEFAULTS.maxOutstanding}]
@@ -57,20 +88,36 @@ export const USAGE = `Usage: deno task load [flags]
   --drain-timeout S      seconds to wait for answers after the profile ends
                          [${DEFAULTS.drainTimeout}]
   --prometheus URL       show live replicas from this Prometheus (env PROMETHEUS_URL)
+  --out FILE             write run.json: settings, per-second timeline and summary
+  --report FILE          write a self-contained HTML report with charts
   --json                 print the summary as JSON (progress lines go to stderr)
   --fail-on-error        exit 1 when any request failed
   env LOG_LEVEL          debug, info, warn, error [${DEFAULTS.logLevel}]`;
 
 const FLAGS = {
-  url: { type: "string" },
+  profile: { type: "string" },
   rate: { type: "string" },
   duration: { type: "string" },
   steps: { type: "string" },
+  from: { type: "string" },
+  to: { type: "string" },
+  peak: { type: "string" },
+  "spike-at": { type: "string" },
+  "spike-for": { type: "string" },
+  min: { type: "string" },
+  max: { type: "string" },
+  period: { type: "string" },
+  trace: { type: "string" },
+  users: { type: "string" },
+  "think-time": { type: "string" },
+  url: { type: "string" },
   images: { type: "string" },
   "max-outstanding": { type: "string" },
   timeout: { type: "string" },
   "drain-timeout": { type: "string" },
   prometheus: { type: "string" },
+  out: { type: "string" },
+  report: { type: "string" },
   json: { type: "boolean" },
   "fail-on-error": { type: "boolean" },
 } as const;
@@ -111,10 +158,15 @@ function parseFlags(args: string[], problems: string[]): Flags {
 
 /**
  * Parses flags, then environment variables, then defaults into settings.
+ * `readText` reads a `--trace` file (default: from disk).
  *
  * @throws {ConfigError} listing every invalid setting
  */
-export function parseConfig(args: string[], env: Record<string, string | undefined>): LoadConfig {
+export function parseConfig(
+  args: string[],
+  env: Record<string, string | undefined>,
+  readText?: ReadText,
+): LoadConfig {
   const problems: string[] = [];
   const values = parseFlags(args, problems);
   const number = (flag: string, text: string, check: (n: number) => boolean, rule: string) => {
@@ -141,34 +193,14 @@ export function parseConfig(args: string[], env: Record<string, string | undefin
   const prometheusUrl = values.prometheus ?? env.PROMETHEUS_URL;
   if (prometheusUrl !== undefined) httpUrl("--prometheus", prometheusUrl);
 
-  let steps: RateStep[] = [];
-  if (values.steps !== undefined) {
-    if (values.rate !== undefined || values.duration !== undefined) {
-      problems.push("--steps replaces --rate and --duration: give either, not both");
-    }
-    try {
-      steps = parseSteps(values.steps);
-    } catch (error) {
-      problems.push(`--steps: ${(error as Error).message}`);
-    }
-  } else {
-    const rate = number(
-      "rate",
-      values.rate ?? DEFAULTS.rate,
-      (n) => n > 0 && n <= 100_000,
-      "a number of requests per second above 0, at most 100000",
-    );
-    const duration = number(
-      "duration",
-      values.duration ?? DEFAULTS.duration,
-      (n) => n > 0 && n <= 86_400,
-      "seconds above 0, at most 86400",
-    );
-    if (rate > 0 && duration > 0) steps = constantSteps(rate, duration);
-  }
-  const arrivals = arrivalCount(steps);
-  if (steps.length > 0 && arrivals === 0) {
+  const shape = parseLoadShape(values, problems, readText);
+  const arrivals = shape?.profile ? profileArrivalCount(shape.profile) : 1;
+  if (arrivals === 0 && shape?.profile?.kind === "step") {
     problems.push(`--steps must schedule at least one arrival, got only pauses: "${values.steps}"`);
+  } else if (arrivals === 0) {
+    problems.push(
+      `the ${shape?.profile?.kind} profile schedules no arrival at all: raise its rates`,
+    );
   } else if (arrivals > MAX_ARRIVALS) {
     problems.push(
       `the profile schedules ${arrivals} arrivals, more than the ${MAX_ARRIVALS} one run can ` +
@@ -200,7 +232,8 @@ export function parseConfig(args: string[], env: Record<string, string | undefin
   if (problems.length > 0) throw new ConfigError("load test", problems);
   return {
     url,
-    steps,
+    profile: shape!.profile,
+    closedLoop: shape!.closedLoop,
     imagesDir: values.images ?? DEFAULTS.images,
     maxOutstanding,
     requestTimeoutMs: Math.round(timeout * 1000),
@@ -208,6 +241,8 @@ export function parseConfig(args: string[], env: Record<string, string | undefin
     prometheusUrl,
     json: values.json === true,
     failOnError: values["fail-on-error"] === true,
+    outPath: values.out,
+    reportPath: values.report,
     logLevel,
   };
 }

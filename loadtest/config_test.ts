@@ -18,7 +18,8 @@ function problemsOf(args: string[], env: Record<string, string> = {}): string[] 
 Deno.test("parseConfig() applies the defaults", () => {
   assert.deepEqual(parseConfig([], {}), {
     url: DEFAULTS.url,
-    steps: [{ rate: 10, seconds: 30 }],
+    profile: { kind: "constant", rate: 10, seconds: 30 },
+    closedLoop: null,
     imagesDir: "images",
     maxOutstanding: 1000,
     requestTimeoutMs: 30_000,
@@ -26,6 +27,8 @@ Deno.test("parseConfig() applies the defaults", () => {
     prometheusUrl: undefined,
     json: false,
     failOnError: false,
+    outPath: undefined,
+    reportPath: undefined,
     logLevel: "info",
   });
 });
@@ -59,10 +62,14 @@ Deno.test("parseConfig() reads flags before the environment", () => {
     "1.5",
     "--json",
     "--fail-on-error",
+    "--out",
+    "run.json",
+    "--report=run.html",
   ], env);
   assert.deepEqual(flagged, {
     url: "http://127.0.0.1:3/flag",
-    steps: [{ rate: 2.5, seconds: 4 }],
+    profile: { kind: "constant", rate: 2.5, seconds: 4 },
+    closedLoop: null,
     imagesDir: "my photos",
     maxOutstanding: 7,
     requestTimeoutMs: 250,
@@ -70,15 +77,20 @@ Deno.test("parseConfig() reads flags before the environment", () => {
     prometheusUrl: "http://[::1]:4",
     json: true,
     failOnError: true,
+    outPath: "run.json",
+    reportPath: "run.html",
     logLevel: "debug",
   });
 });
 
 Deno.test("parseConfig() takes a stepped profile instead of rate and duration", () => {
-  assert.deepEqual(parseConfig(["--steps", "2:10,6:5"], {}).steps, [
-    { rate: 2, seconds: 10 },
-    { rate: 6, seconds: 5 },
-  ]);
+  const expected = {
+    kind: "step",
+    steps: [{ rate: 2, seconds: 10 }, { rate: 6, seconds: 5 }],
+  };
+  assert.deepEqual(parseConfig(["--steps", "2:10,6:5"], {}).profile, expected);
+  assert.deepEqual(parseConfig(["--profile", "step:2:10,6:5"], {}).profile, expected);
+  assert.deepEqual(parseConfig(["--profile", "step", "--steps", "2:10,6:5"], {}).profile, expected);
 });
 
 Deno.test("parseConfig() reports every bad setting at once", () => {
@@ -101,8 +113,9 @@ Deno.test("parseConfig() reports every bad setting at once", () => {
   assert.deepEqual(problemsOf(args, { LOG_LEVEL: "loud" }), [
     '--url must be an http(s) URL, got "ftp://127.0.0.1/x"',
     '--prometheus must be an http(s) URL, got "127.0.0.1:9090"',
-    '--rate must be a number of requests per second above 0, at most 100000, got "0"',
+    // Values that are no number come first, then those out of range.
     '--duration must be seconds above 0, at most 86400, got "forever"',
+    '--rate must be a number of requests per second above 0, at most 100000, got "0"',
     '--max-outstanding must be an integer from 1 to 100000, got "2.5"',
     '--timeout must be seconds above 0, at most 3600, got "-1"',
     '--drain-timeout must be seconds above 0, at most 3600, got ""',
@@ -143,15 +156,29 @@ Deno.test("parseConfig() refuses profiles with no arrivals or too many", () => {
 Deno.test("USAGE names every flag that parseConfig() accepts", () => {
   const flags = [...USAGE.matchAll(/^\s+(--[a-z-]+)/gm)].map((match) => match[1]);
   assert.deepEqual(flags, [
-    "--url",
+    "--profile",
     "--rate",
     "--duration",
     "--steps",
+    "--from",
+    "--to",
+    "--peak",
+    "--spike-at",
+    "--spike-for",
+    "--min",
+    "--max",
+    "--period",
+    "--trace",
+    "--users",
+    "--think-time",
+    "--url",
     "--images",
     "--max-outstanding",
     "--timeout",
     "--drain-timeout",
     "--prometheus",
+    "--out",
+    "--report",
     "--json",
     "--fail-on-error",
   ]);
@@ -167,4 +194,94 @@ Deno.test("USAGE names every flag that parseConfig() accepts", () => {
     })();
     assert.ok(!problems.some((problem) => problem.startsWith("unknown flag")), flag);
   }
+});
+
+Deno.test("parseConfig() builds each named profile from flags or the compact form", async (t) => {
+  await t.step("spike from flags over its defaults", () => {
+    const config = parseConfig(["--profile", "spike", "--rate", "4", "--peak", "30"], {});
+    assert.deepEqual(config.profile, {
+      kind: "spike",
+      rate: 4,
+      peak: 30,
+      at: 20,
+      for: 10,
+      seconds: 60,
+    });
+  });
+  await t.step("the compact form means the same", () => {
+    const compact = parseConfig(["--profile", "spike:rate=4,peak=30,spike-at=5"], {});
+    assert.deepEqual(compact.profile, {
+      kind: "spike",
+      rate: 4,
+      peak: 30,
+      at: 5,
+      for: 10,
+      seconds: 60,
+    });
+  });
+  await t.step("ramp and diurnal", () => {
+    assert.deepEqual(parseConfig(["--profile=ramp:from=0,to=8", "--duration=10"], {}).profile, {
+      kind: "ramp",
+      from: 0,
+      to: 8,
+      seconds: 10,
+    });
+    assert.deepEqual(parseConfig(["--profile", "diurnal", "--max", "9"], {}).profile, {
+      kind: "diurnal",
+      min: 2,
+      max: 9,
+      period: 60,
+      seconds: 120,
+    });
+  });
+  await t.step("trace through the injected reader", () => {
+    const files: Record<string, string> = { "t.csv": "second,rate\n0,2\n3,5\n" };
+    const config = parseConfig(["--profile", "trace", "--trace", "t.csv"], {}, (p) => files[p]);
+    assert.deepEqual(config.profile, {
+      kind: "trace",
+      points: [{ second: 0, rate: 2 }, { second: 3, rate: 5 }],
+      source: "t.csv",
+      seconds: 4,
+    });
+  });
+});
+
+Deno.test("parseConfig() names every profile mistake", () => {
+  assert.deepEqual(problemsOf(["--profile", "wave"]), [
+    "Cannot read --profile: expected one of constant, step, ramp, spike, diurnal, trace, " +
+    `got "wave"`,
+  ]);
+  assert.deepEqual(problemsOf(["--profile", "ramp", "--peak", "3", "--to", "x"]), [
+    '--to must be a number of requests per second from 0, at most 100000, got "x"',
+    "--peak does not apply to the ramp profile, which takes --from, --to, --duration",
+  ]);
+  assert.deepEqual(problemsOf(["--profile", "spike:peak=3", "--peak", "4"]), [
+    "--peak is given twice, as a flag and inside --profile: keep one",
+  ]);
+  assert.deepEqual(problemsOf(["--profile", "diurnal:min=5,max=2,period=0"]), [
+    '--max must be at least --min (5), got "2"',
+    '--period must be seconds above 0, at most 86400, got "0"',
+  ]);
+  assert.deepEqual(problemsOf(["--profile", "ramp:from=0,to=0"]), [
+    "the ramp profile schedules no arrival at all: raise its rates",
+  ]);
+  assert.deepEqual(problemsOf(["--profile", "trace"]), [
+    "--profile trace needs --trace FILE, a CSV of second,rate rows",
+  ]);
+  const bad = problemsOf(["--profile", "trace", "--trace", "/nonexistent/l1-trace.csv"]);
+  assert.deepEqual(bad, ["--trace /nonexistent/l1-trace.csv: no such file"]);
+});
+
+Deno.test("parseConfig() reads a closed loop from --users", () => {
+  const config = parseConfig(["--users", "3", "--duration", "5", "--think-time", "0.25"], {});
+  assert.equal(config.profile, null);
+  assert.deepEqual(config.closedLoop, { users: 3, seconds: 5, thinkTimeMs: 250 });
+  assert.deepEqual(problemsOf(["--users", "0", "--rate", "3", "--think-time", "-1"]), [
+    "--rate shapes an open-loop profile: it does not go with --users",
+    '--users must be an integer from 1 to 100000, got "0"',
+    '--think-time must be seconds from 0, at most 3600, got "-1"',
+  ]);
+  assert.deepEqual(problemsOf(["--think-time", "1"]), [
+    "--think-time applies to a closed loop only: give --users N with it",
+  ]);
 });

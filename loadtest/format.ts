@@ -17,6 +17,10 @@ function ms(value: number | null): string {
   return value === null ? "    - ms" : `${value.toFixed(0).padStart(5)} ms`;
 }
 
+function ms1(value: number): string {
+  return `${value.toFixed(1)} ms`;
+}
+
 /**
  * One line per progress interval, e.g. `[  3/30 s]  offered   10.0/s  ok    9.0/s
  * p50    45 ms  p95   120 ms  out 3  replicas 2  errors 503 x1` (on one line).
@@ -46,8 +50,9 @@ export function formatSummary(summary: LoadSummary): string {
     `rate: ${summary.achievedRate.toFixed(2)} ok/s achieved, ` +
     `${summary.offeredRate.toFixed(2)}/s offered`,
     latency
-      ? `latency of ok answers: p50 ${latency.p50} ms, p95 ${latency.p95} ms, ` +
-        `p99 ${latency.p99} ms, max ${latency.max} ms`
+      ? `latency of ok answers: p50 ${ms1(latency.p50)}, p90 ${ms1(latency.p90)}, ` +
+        `p95 ${ms1(latency.p95)}, p99 ${ms1(latency.p99)}, p99.9 ${ms1(latency.p999)}, ` +
+        `max ${ms1(latency.max)}`
       : "latency of ok answers: none answered",
     `errors: ${formatErrors(summary.errors)}`,
   ].join("\n");

@@ -19,6 +19,7 @@ Deno.test("formatProgress() fits one interval on one line", () => {
     errors: { "503": 1 },
     p50Ms: 45.4,
     p95Ms: null,
+    p99Ms: null,
     outstanding: 3,
     replicas: 2,
   };
@@ -33,6 +34,7 @@ Deno.test("formatProgress() fits one interval on one line", () => {
 Deno.test("formatSummary() says when a run stopped early and when nothing answered", () => {
   const summary: LoadSummary = {
     url: "http://127.0.0.1:1/classify",
+    mode: "open",
     scheduledSeconds: 10,
     durationSeconds: 4.25,
     offered: 8,
@@ -53,5 +55,28 @@ Deno.test("formatSummary() says when a run stopped early and when nothing answer
       "latency of ok answers: none answered",
       "errors: network x8",
     ].join("\n"),
+  );
+});
+
+Deno.test("formatSummary() gives every percentile of the ok answers", () => {
+  const summary: LoadSummary = {
+    url: "http://127.0.0.1:1/classify",
+    mode: "closed",
+    scheduledSeconds: 10,
+    durationSeconds: 10.02,
+    offered: 100,
+    sent: 100,
+    ok: 100,
+    failed: 0,
+    errors: {},
+    latencyMs: { p50: 40.111, p90: 55, p95: 60.5, p99: 80, p999: 91.25, max: 92 },
+    offeredRate: 10,
+    achievedRate: 9.98,
+    stoppedEarly: false,
+  };
+  assert.equal(
+    formatSummary(summary).split("\n")[2],
+    "latency of ok answers: p50 40.1 ms, p90 55.0 ms, p95 60.5 ms, p99 80.0 ms, " +
+      "p99.9 91.3 ms, max 92.0 ms",
   );
 });

@@ -5,11 +5,13 @@
  * Progress and summary are this tool's product, written for a person as plain
  * text (the summary as JSON with --json, for scripts); diagnostics go through
  * the JSON logger on stderr. Exit codes: 0 done, 1 some request failed and
- * --fail-on-error was given, 2 bad settings or no images.
+ * --fail-on-error was given, 2 bad settings, no images or an output that
+ * could not be written.
  *
  * @module
  */
 
+import { dirname, resolve } from "node:path";
 import { createLogger } from "@common/log.ts";
 import { writeLine } from "@common/write_line.ts";
 import { settingsOrExit } from "@common/settings.ts";
@@ -18,7 +20,8 @@ import { parseConfig, USAGE } from "./config.ts";
 import { formatProgress, formatSummary } from "./format.ts";
 import { loadImages } from "./images.ts";
 import { prometheusReplicas } from "./prometheus_replicas.ts";
-import { runLoad } from "./run_load.ts";
+import { recordRun } from "./record_run.ts";
+import { renderReport } from "./report.ts";
 
 const config = settingsOrExit(Deno.args, USAGE, () => parseConfig(Deno.args, Deno.env.toObject()));
 
@@ -60,25 +63,60 @@ const removeSignals = onShutdown((cause) => {
   stop.abort();
 });
 
+// Refuse an unwritable output before the run rather than lose a long run after it.
+for (const [flag, path] of [["--out", config.outPath], ["--report", config.reportPath]]) {
+  if (path === undefined) continue;
+  try {
+    if (!(await Deno.stat(dirname(resolve(path)))).isDirectory) throw new Deno.errors.NotFound();
+  } catch {
+    logger.error("cannot write there: the folder does not exist", {
+      flag,
+      path,
+      hint: "create the folder first or pass another path",
+    });
+    Deno.exit(2);
+  }
+}
+
 logger.info("starting", {
   url: config.url,
-  steps: config.steps,
+  profile: config.profile,
+  closedLoop: config.closedLoop,
   images: loaded.images.length,
   maxOutstanding: config.maxOutstanding,
 });
 const progressStream = config.json ? Deno.stderr : Deno.stdout;
-const summary = await runLoad({
+const record = await recordRun({
   url: config.url,
-  steps: config.steps,
+  ...(config.closedLoop ? { closedLoop: config.closedLoop } : { profile: config.profile! }),
   images: loaded.images,
+  imagesDir: config.imagesDir,
   maxOutstanding: config.maxOutstanding,
   requestTimeoutMs: config.requestTimeoutMs,
   drainTimeoutMs: config.drainTimeoutMs,
   replicas: config.prometheusUrl ? prometheusReplicas(config.prometheusUrl) : undefined,
+  prometheusUrl: config.prometheusUrl,
   onProgress: (progress) => writeLine(progressStream, formatProgress(progress)),
   signal: stop.signal,
 });
 removeSignals();
+const summary = record.summary;
+
+let exitCode = config.failOnError && summary.failed > 0 ? 1 : 0;
+const outputs: [string | undefined, () => string][] = [
+  [config.outPath, () => JSON.stringify(record, null, 2) + "\n"],
+  [config.reportPath, () => renderReport(record)],
+];
+for (const [path, render] of outputs) {
+  if (path === undefined) continue;
+  try {
+    await Deno.writeTextFile(path, render());
+    logger.info("wrote", { path });
+  } catch (error) {
+    logger.error("cannot write output", { path, error, hint: "check the path and its rights" });
+    exitCode = 2;
+  }
+}
 
 writeLine(Deno.stdout, config.json ? JSON.stringify(summary) : formatSummary(summary));
-Deno.exit(config.failOnError && summary.failed > 0 ? 1 : 0);
+Deno.exit(exitCode);

@@ -4,8 +4,10 @@ import { fileURLToPath } from "node:url";
 import { USAGE } from "./config.ts";
 import { followLines } from "@common/lines.ts";
 import { loadImages } from "./images.ts";
+import { readRunRecord } from "./run_record.ts";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
+const REPORT_MAIN = fileURLToPath(new URL("./report_main.ts", import.meta.url));
 // `deno task load` runs from the workspace root, where the default "images" lives.
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -116,6 +118,62 @@ Deno.test("load main exits 1 on failed requests with --fail-on-error", async () 
     assert.equal(code, 1);
     assert.match(stdout, /2 offered, 2 sent, 0 ok, 2 failed/);
     assert.match(stdout, /errors: 503 x2/);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("load main writes run.json and a report that report_main can redo", async () => {
+  const { url, server } = startServer(200);
+  const dir = await Deno.makeTempDir({ prefix: "loadtest-main-" });
+  try {
+    const out = join(dir, "run.json");
+    const report = join(dir, "run.html");
+    const { code, stderr } = await runMain([
+      "--url",
+      url,
+      "--profile",
+      "ramp:from=0,to=20",
+      "--duration",
+      "1",
+      "--out",
+      out,
+      "--report",
+      report,
+    ]);
+    assert.equal(code, 0, stderr);
+    const run = await readRunRecord(out);
+    assert.deepEqual(run.settings.profile, { kind: "ramp", from: 0, to: 20, seconds: 1 });
+    // Half of 20/s over 1 s.
+    assert.equal(run.summary.offered, 10);
+    assert.equal(run.timeline.reduce((sum, point) => sum + point.offered, 0), 10);
+    assert.ok((await Deno.readTextFile(report)).includes('id="report-data"'));
+
+    const again = join(dir, "again.html");
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", REPORT_MAIN, out, out, "--out", again],
+      cwd: ROOT,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(output.code, 0, new TextDecoder().decode(output.stderr));
+    const page = await Deno.readTextFile(again);
+    // Two runs from files of the same name are labelled apart.
+    assert.match(page, /<tr data-run="run">/);
+    assert.match(page, /<tr data-run="run-2">/);
+  } finally {
+    await server.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("load main refuses an output folder that does not exist, before sending", async () => {
+  const { url, contentTypes, server } = startServer(200);
+  try {
+    const { code, stderr } = await runMain(["--url", url, "--out", "/nonexistent-l1/run.json"]);
+    assert.equal(code, 2);
+    assert.match(stderr, /cannot write there: the folder does not exist/);
+    assert.equal(contentTypes.length, 0);
   } finally {
     await server.shutdown();
   }

@@ -9,12 +9,22 @@
  * A cap on outstanding requests protects the generator: an arrival that finds
  * the cap reached is counted as a `client_overflow` error and not sent.
  *
+ * With `closedLoop` the generator works the other way, as N virtual users:
+ * each sends, waits for the answer, optionally thinks, and sends again. The
+ * server then sets the pace, and latency counts from the real send.
+ *
  * @module
  */
 
 import type { ImageFile } from "./images.ts";
-import { percentile, sortedCopy } from "./percentile.ts";
-import { arrivalCount, arrivalTimes, type RateStep, totalSeconds } from "./schedule.ts";
+import { type LatencyPercentiles } from "./latency.ts";
+import {
+  profileArrivalCount,
+  profileArrivalTimes,
+  profileSeconds,
+  type ProfileSpec,
+} from "./profile.ts";
+import type { RateStep } from "./schedule.ts";
 import { Tally } from "./tally.ts";
 
 /** Where the number of live replicas comes from, e.g. a Prometheus query. */
@@ -31,10 +41,9 @@ export const ERROR_KINDS = {
 } as const;
 
 /**
- * Most arrivals one run may schedule. The arrival times, the latency of every
- * answer and, for the summary, a sorted copy of those latencies take 8 bytes
- * each per arrival, so this bounds the generator's memory near 240 MB; it
- * allows, e.g., 100/s for 27 hours.
+ * Most arrivals one run may schedule. The arrival times take 8 bytes each
+ * (latencies go into fixed-size histograms), so this bounds the schedule near
+ * 80 MB; it allows, e.g., 100/s for 27 hours.
  */
 export const MAX_ARRIVALS = 10_000_000;
 
@@ -42,8 +51,12 @@ export const MAX_ARRIVALS = 10_000_000;
 export interface RunLoadOptions {
   /** Where each request is POSTed, e.g. `http://127.0.0.1:9000/classify`. */
   url: string;
-  /** The rate profile. */
-  steps: readonly RateStep[];
+  /** An open-loop profile as steps; give exactly one of `steps`, `profile`, `closedLoop`. */
+  steps?: readonly RateStep[];
+  /** An open-loop rate profile of any kind. */
+  profile?: ProfileSpec;
+  /** Virtual users instead of a rate profile. */
+  closedLoop?: ClosedLoop;
   /** Images to send, cycled in order. */
   images: readonly ImageFile[];
   /** Most requests awaiting an answer at once. @default 1000 */
@@ -62,6 +75,16 @@ export interface RunLoadOptions {
   signal?: AbortSignal;
 }
 
+/** Settings of a closed-loop run. */
+export interface ClosedLoop {
+  /** Virtual users, each with one request at a time. */
+  users: number;
+  /** How long users keep sending, in seconds. */
+  seconds: number;
+  /** Pause of a user between an answer and its next request, in ms. @default 0 */
+  thinkTimeMs?: number;
+}
+
 /** What happened during one progress interval (normally one second). */
 export interface LoadProgress {
   /** Seconds since the start, at the end of this interval. */
@@ -70,7 +93,7 @@ export interface LoadProgress {
   totalSeconds: number;
   /** Length of this interval, in seconds. */
   intervalSeconds: number;
-  /** Arrivals in this interval, sent or not. */
+  /** Arrivals in this interval, sent or not (closed loop: requests sent). */
   offered: number;
   /** Arrivals per second in this interval. */
   offeredRate: number;
@@ -84,24 +107,26 @@ export interface LoadProgress {
   p50Ms: number | null;
   /** 95th percentile latency of the 2xx answers of this interval, ms; null without any. */
   p95Ms: number | null;
+  /** 99th percentile latency of the 2xx answers of this interval, ms; null without any. */
+  p99Ms: number | null;
   /** Requests awaiting an answer at the end of the interval. */
   outstanding: number;
   /** Latest answer of the replica source; null without a source or an answer. */
   replicas: number | null;
 }
 
-/** Latency of the 2xx answers of a whole run, exact, in milliseconds. */
-export interface LatencySummary {
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
-}
+/**
+ * Latency of the 2xx answers of a whole run, in milliseconds, from an HDR
+ * histogram (3 significant digits, microsecond resolution).
+ */
+export type LatencySummary = LatencyPercentiles;
 
 /** The result of a whole run. */
 export interface LoadSummary {
   url: string;
-  /** Length of the rate profile, in seconds. */
+  /** `open` for a rate profile, `closed` for virtual users. */
+  mode: "open" | "closed";
+  /** Length of the rate profile (closed loop: of the run), in seconds. */
   scheduledSeconds: number;
   /** Wall time from start until the last answer (or the drain timeout), in seconds. */
   durationSeconds: number;
@@ -117,7 +142,7 @@ export interface LoadSummary {
   errors: Record<string, number>;
   /** Latency of the 2xx answers; null when there was none. */
   latencyMs: LatencySummary | null;
-  /** Arrivals per second over the profile. */
+  /** Arrivals (closed loop: requests sent) per second over the profile. */
   offeredRate: number;
   /** 2xx answers per second over the whole duration. */
   achievedRate: number;
@@ -130,14 +155,15 @@ export interface LoadSummary {
  * every request has been answered or given up on (after `drainTimeoutMs`).
  *
  * @throws {TypeError} when `url` is not an http(s) URL or `images` is empty
- * @throws {RangeError} when a number option is out of range, `steps` is empty,
- * holds a step that is not finite, or schedules more than {@linkcode MAX_ARRIVALS}
+ * @throws {RangeError} when a number option is out of range, not exactly one of
+ * `steps`, `profile` and `closedLoop` is given, `steps` is empty or holds a step
+ * that is not finite, or the profile schedules more than {@linkcode MAX_ARRIVALS}
  */
 export async function runLoad(options: RunLoadOptions): Promise<LoadSummary> {
   const {
     url,
-    steps,
     images,
+    closedLoop,
     maxOutstanding = 1000,
     requestTimeoutMs = 30_000,
     drainTimeoutMs = 30_000,
@@ -146,10 +172,16 @@ export async function runLoad(options: RunLoadOptions): Promise<LoadSummary> {
     onProgress,
     signal,
   } = options;
-  validate(options, { maxOutstanding, requestTimeoutMs, drainTimeoutMs, progressIntervalMs });
+  const thinkTimeMs = closedLoop?.thinkTimeMs ?? 0;
+  const profile = validate(options, {
+    maxOutstanding,
+    requestTimeoutMs,
+    drainTimeoutMs,
+    progressIntervalMs,
+  }, thinkTimeMs);
 
-  const times = arrivalTimes(steps);
-  const scheduledMs = totalSeconds(steps) * 1000;
+  const times = profile ? profileArrivalTimes(profile) : [];
+  const scheduledMs = (profile ? profileSeconds(profile) : closedLoop!.seconds) * 1000;
   const total = new Tally();
   let interval = new Tally();
   let intervalStart = 0;
@@ -177,7 +209,7 @@ export async function runLoad(options: RunLoadOptions): Promise<LoadSummary> {
     const now = elapsed();
     // A final report can follow a tick within the same millisecond.
     const seconds = Math.max((now - intervalStart) / 1000, 1e-3);
-    const sorted = sortedCopy(interval.latencies);
+    const latency = interval.latency;
     const progress: LoadProgress = {
       elapsedSeconds: round(now / 1000, 3),
       totalSeconds: scheduledMs / 1000,
@@ -187,8 +219,9 @@ export async function runLoad(options: RunLoadOptions): Promise<LoadSummary> {
       ok: interval.ok,
       achievedRate: round(interval.ok / seconds, 2),
       errors: interval.errors,
-      p50Ms: roundOrNull(percentile(sorted, 50)),
-      p95Ms: roundOrNull(percentile(sorted, 95)),
+      p50Ms: latency.percentile(50),
+      p95Ms: latency.percentile(95),
+      p99Ms: latency.percentile(99),
       outstanding,
       replicas: latestReplicas,
     };
@@ -198,7 +231,7 @@ export async function runLoad(options: RunLoadOptions): Promise<LoadSummary> {
     onProgress?.(progress);
   };
 
-  const send = async (index: number, scheduledAt: number) => {
+  const send = async (index: number, startedAt: number) => {
     const image = images[index % images.length];
     const timeout = AbortSignal.timeout(requestTimeoutMs);
     let kind = "ok";
@@ -216,7 +249,7 @@ export async function runLoad(options: RunLoadOptions): Promise<LoadSummary> {
     }
     outstanding--;
     if (kind === "ok") {
-      const latency = performance.now() - (start + scheduledAt);
+      const latency = performance.now() - (start + startedAt);
       total.succeed(latency);
       interval.succeed(latency);
     } else {
@@ -241,12 +274,38 @@ export async function runLoad(options: RunLoadOptions): Promise<LoadSummary> {
     request.finally(() => inFlight.delete(request));
   };
 
+  // Closed loop: each user is a loop of send, await, think. Stopping ends the
+  // loops after their current request; the drain below waits for those.
+  const stopUsers = new AbortController();
+  let sentByUsers = 0;
+  const user = async () => {
+    while (!stopUsers.signal.aborted) {
+      const index = sentByUsers++;
+      total.offered++;
+      interval.offered++;
+      total.sent++;
+      interval.sent++;
+      outstanding++;
+      await send(index, elapsed());
+      await sleep(thinkTimeMs, stopUsers.signal);
+    }
+  };
+
   refreshReplicas();
   const ticker = setInterval(report, progressIntervalMs);
   let next = 0;
   let endedAt = 0;
   let arrivalsEndedAt = scheduledMs;
   try {
+    if (closedLoop) {
+      for (let i = 0; i < closedLoop.users; i++) {
+        const loop = user();
+        inFlight.add(loop);
+        loop.finally(() => inFlight.delete(loop));
+      }
+      await sleep(scheduledMs - elapsed(), signal);
+      stopUsers.abort();
+    }
     // Every arrival whose time has come is sent at once, so a late timer
     // sends a small burst instead of shifting the rest of the schedule.
     while (next < times.length && !signal?.aborted) {
@@ -264,15 +323,17 @@ export async function runLoad(options: RunLoadOptions): Promise<LoadSummary> {
     await Promise.allSettled([...inFlight]);
   } finally {
     clearInterval(ticker);
+    stopUsers.abort();
     giveUp.abort();
   }
   if (interval.busy) report();
   await replicaQuery;
 
   const durationSeconds = endedAt / 1000;
-  const sorted = sortedCopy(total.latencies);
+  const latency = total.latency.summary();
   return {
     url,
+    mode: closedLoop ? "closed" : "open",
     scheduledSeconds: scheduledMs / 1000,
     durationSeconds: round(durationSeconds, 3),
     offered: total.offered,
@@ -280,23 +341,20 @@ export async function runLoad(options: RunLoadOptions): Promise<LoadSummary> {
     ok: total.ok,
     failed: total.failed,
     errors: total.errors,
-    latencyMs: sorted.length === 0 ? null : {
-      p50: round(percentile(sorted, 50)!, 1),
-      p95: round(percentile(sorted, 95)!, 1),
-      p99: round(percentile(sorted, 99)!, 1),
-      max: round(sorted[sorted.length - 1], 1),
-    },
+    latencyMs: latency,
     // Over the time arrivals really ran: a run stopped early offered nothing after.
     offeredRate: round(total.offered / Math.max(arrivalsEndedAt / 1000, 1e-3), 2),
     achievedRate: round(total.ok / Math.max(durationSeconds, 1e-3), 2),
-    stoppedEarly: next < times.length,
+    stoppedEarly: closedLoop ? arrivalsEndedAt < scheduledMs - 1 : next < times.length,
   };
 }
 
+/** Checks every option and returns the open-loop profile, or undefined for a closed loop. */
 function validate(
   options: RunLoadOptions,
   numbers: Record<string, number>,
-): void {
+  thinkTimeMs: number,
+): ProfileSpec | undefined {
   let parsed: URL | undefined;
   try {
     parsed = new URL(options.url);
@@ -309,22 +367,11 @@ function validate(
   if (options.images.length === 0) {
     throw new TypeError("Cannot run load: expected at least one image, got none");
   }
-  if (options.steps.length === 0) {
-    throw new RangeError("Cannot run load: expected a profile of at least one step, got none");
-  }
-  options.steps.forEach(({ rate, seconds }, index) => {
-    if (!(rate >= 0 && Number.isFinite(rate) && seconds > 0 && Number.isFinite(seconds))) {
-      throw new RangeError(
-        `Cannot run load: expected step ${index + 1} to have a finite rate >= 0 and ` +
-          `seconds > 0, got rate ${rate} and seconds ${seconds}`,
-      );
-    }
-  });
-  const arrivals = arrivalCount(options.steps);
-  if (arrivals > MAX_ARRIVALS) {
+  const given = [options.steps, options.profile, options.closedLoop].filter((o) => o);
+  if (given.length !== 1) {
     throw new RangeError(
-      `Cannot run load: expected at most ${MAX_ARRIVALS} arrivals, got ${arrivals}; ` +
-        "lower the rate or shorten the profile",
+      "Cannot run load: expected exactly one of steps, profile and closedLoop, " +
+        `got ${given.length}`,
     );
   }
   for (const [name, value] of Object.entries(numbers)) {
@@ -337,6 +384,45 @@ function validate(
       `Cannot run load: expected an integer maxOutstanding, got ${numbers.maxOutstanding}`,
     );
   }
+
+  const loop = options.closedLoop;
+  if (loop) {
+    if (!(Number.isInteger(loop.users) && loop.users >= 1 && loop.users <= 100_000)) {
+      throw new RangeError(
+        `Cannot run load: expected closedLoop.users from 1 to 100000, got ${loop.users}`,
+      );
+    }
+    if (!(loop.seconds > 0 && Number.isFinite(loop.seconds))) {
+      throw new RangeError(`Cannot run load: expected closedLoop.seconds > 0, got ${loop.seconds}`);
+    }
+    if (!(thinkTimeMs >= 0 && Number.isFinite(thinkTimeMs))) {
+      throw new RangeError(`Cannot run load: expected thinkTimeMs >= 0, got ${thinkTimeMs}`);
+    }
+    return undefined;
+  }
+
+  if (options.steps) {
+    if (options.steps.length === 0) {
+      throw new RangeError("Cannot run load: expected a profile of at least one step, got none");
+    }
+    options.steps.forEach(({ rate, seconds }, index) => {
+      if (!(rate >= 0 && Number.isFinite(rate) && seconds > 0 && Number.isFinite(seconds))) {
+        throw new RangeError(
+          `Cannot run load: expected step ${index + 1} to have a finite rate >= 0 and ` +
+            `seconds > 0, got rate ${rate} and seconds ${seconds}`,
+        );
+      }
+    });
+  }
+  const profile: ProfileSpec = options.profile ?? { kind: "step", steps: [...options.steps!] };
+  const arrivals = profileArrivalCount(profile);
+  if (arrivals > MAX_ARRIVALS) {
+    throw new RangeError(
+      `Cannot run load: expected at most ${MAX_ARRIVALS} arrivals, got ${arrivals}; ` +
+        "lower the rate or shorten the profile",
+    );
+  }
+  return profile;
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. */
@@ -364,8 +450,4 @@ async function settleWithin(promises: Promise<unknown>[], ms: number): Promise<v
 function round(value: number, digits: number): number {
   const factor = 10 ** digits;
   return Math.round(value * factor) / factor;
-}
-
-function roundOrNull(value: number | undefined): number | null {
-  return value === undefined ? null : round(value, 1);
 }

@@ -315,3 +315,97 @@ Deno.test("runLoad() refuses bad options before sending anything", async (t) => 
     });
   }
 });
+
+Deno.test("runLoad() sends a named profile's arrivals", async () => {
+  const server = startServer(ok);
+  try {
+    // 0.5 s of silence, then 0.5 s at 20/s: 10 arrivals, none before 500 ms.
+    const summary = await runLoad({
+      url: server.url,
+      profile: { kind: "spike", rate: 0, peak: 20, at: 0.5, for: 0.5, seconds: 1 },
+      images: [JPEG],
+    });
+    assert.equal(summary.mode, "open");
+    assert.equal(summary.offered, 10);
+    assert.equal(server.received.length, 10);
+    assert.equal(summary.ok, 10);
+    assert.ok(summary.latencyMs!.p999 <= summary.latencyMs!.max);
+    assert.ok(summary.latencyMs!.p50 <= summary.latencyMs!.p90);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("runLoad() in a closed loop keeps one request per user in flight", async () => {
+  let inFlight = 0;
+  let most = 0;
+  const server = startServer(async () => {
+    inFlight++;
+    most = Math.max(most, inFlight);
+    // Long enough that every user overlaps the others.
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    inFlight--;
+    return new Response("{}");
+  });
+  try {
+    const progress: LoadProgress[] = [];
+    const summary = await runLoad({
+      url: server.url,
+      closedLoop: { users: 3, seconds: 0.6 },
+      images: [JPEG, PNG],
+      progressIntervalMs: 100,
+      onProgress: (p) => progress.push(p),
+    });
+    assert.equal(summary.mode, "closed");
+    assert.equal(most, 3);
+    assert.equal(summary.sent, server.received.length);
+    assert.equal(summary.ok, summary.sent);
+    // Each user manages at most 0.6 s / 40 ms = 15 round trips, plus the one under way.
+    assert.ok(summary.sent >= 3 && summary.sent <= 3 * 16, `${summary.sent} sent`);
+    assert.equal(sum(progress, (p) => p.offered), summary.sent);
+    assert.equal(summary.stoppedEarly, false);
+    // Latency counts from the send, so it is near the server's 40 ms, not growing.
+    assert.ok(summary.latencyMs!.p50 >= 39, `p50 ${summary.latencyMs!.p50} ms`);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("runLoad() in a closed loop waits the think time between requests", async () => {
+  const server = startServer(ok);
+  try {
+    const summary = await runLoad({
+      url: server.url,
+      closedLoop: { users: 1, seconds: 0.5, thinkTimeMs: 200 },
+      images: [JPEG],
+    });
+    // Sends at about 0, 200 and 400 ms: a quick server cannot make it more.
+    assert.ok(summary.sent >= 2 && summary.sent <= 3, `${summary.sent} sent`);
+    const gaps = server.received.slice(1).map((r, i) => r.at - server.received[i].at);
+    for (const gap of gaps) assert.ok(gap >= 190, `gap ${gap} ms`);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("runLoad() refuses a profile and a closed loop together", async () => {
+  await assert.rejects(
+    runLoad({
+      url: "http://127.0.0.1:1/x",
+      steps: [{ rate: 1, seconds: 1 }],
+      closedLoop: { users: 1, seconds: 1 },
+      images: [JPEG],
+    }),
+    {
+      name: "RangeError",
+      message: "Cannot run load: expected exactly one of steps, profile and closedLoop, got 2",
+    },
+  );
+  await assert.rejects(
+    runLoad({ url: "http://127.0.0.1:1/x", closedLoop: { users: 0, seconds: 1 }, images: [JPEG] }),
+    {
+      name: "RangeError",
+      message: "Cannot run load: expected closedLoop.users from 1 to 100000, got 0",
+    },
+  );
+});

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { LatencyHistogram } from "./latency.ts";
+
 /** Counts of one interval or of the whole run. */
 export class Tally {
   /** Arrivals, sent or not. */
@@ -16,13 +18,13 @@ export class Tally {
   ok = 0;
   /** Failures by kind. */
   errors: Record<string, number> = {};
-  /** Latencies of the 2xx answers, in ms. */
-  latencies: number[] = [];
+  /** Latencies of the 2xx answers. */
+  latency: LatencyHistogram = new LatencyHistogram();
 
   /** Counts one 2xx answer that took `latencyMs`. */
   succeed(latencyMs: number): void {
     this.ok++;
-    this.latencies.push(latencyMs);
+    this.latency.record(latencyMs);
   }
 
   /** Counts one failure of `kind`. */

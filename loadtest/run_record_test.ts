@@ -1,0 +1,45 @@
+import assert from "node:assert/strict";
+import { checkRunRecord, parseRunRecord } from "./run_record.ts";
+import { sampleRecord } from "./_sample_run.ts";
+
+Deno.test("parseRunRecord() reads back what JSON.stringify wrote", () => {
+  const record = sampleRecord();
+  assert.deepEqual(parseRunRecord(JSON.stringify(record)), record);
+});
+
+Deno.test("parseRunRecord() names the first field that does not fit", async (t) => {
+  const cases: [string, (r: Record<string, unknown>) => void, string][] = [
+    ["wrong version", (r) => r.version = 2, "version: expected 1 (this reader's version), got 2"],
+    [
+      "bad percentile",
+      (r) => ((r.timeline as Record<string, unknown>[])[1].p50Ms = "fast"),
+      'timeline[1].p50Ms: expected a number or null, got "fast"',
+    ],
+    [
+      "bad error count",
+      (r) => ((r.summary as Record<string, unknown>).errors = { "503": -1 }),
+      "summary.errors.503: expected a count, got -1",
+    ],
+    [
+      "missing mode",
+      (r) => delete (r.settings as Record<string, unknown>).mode,
+      'settings.mode: expected "open" or "closed", got nothing',
+    ],
+    [
+      "timeline not a list",
+      (r) => r.timeline = {},
+      "timeline: expected an array, got {}",
+    ],
+  ];
+  for (const [label, spoil, message] of cases) {
+    await t.step(label, () => {
+      const record = sampleRecord() as unknown as Record<string, unknown>;
+      spoil(record);
+      assert.throws(() => checkRunRecord(record), {
+        name: "TypeError",
+        message: `Cannot read run.json: ${message}`,
+      });
+    });
+  }
+  assert.throws(() => parseRunRecord("{"), { name: "SyntaxError" });
+});
