@@ -26,6 +26,11 @@ export interface LocalScalerOptions {
   replicaArgs?: string[];
   /** Folder for one log file per replica; logs are discarded when absent. */
   logDir?: string;
+  /**
+   * Extra environment variables for every replica, e.g. `{ LOG_LEVEL: "debug" }`;
+   * replicas also inherit this process's environment and REPLICA_ENV.
+   */
+  env?: Record<string, string>;
   /** How long a new replica may take to become ready, in ms. @default 60000 */
   startTimeoutMs?: number;
   /** Pause between unpublishing a replica and stopping it, in ms. @default 1000 */
@@ -103,7 +108,7 @@ export class LocalScaler implements Scaler {
       args,
       logFile,
       startTimeoutMs,
-      env: { ...REPLICA_ENV },
+      env: { ...REPLICA_ENV, ...this.#options.env },
     });
     try {
       await waitForHttp(`http://127.0.0.1:${replica.port}/readyz`, { timeoutMs: startTimeoutMs });
@@ -119,7 +124,14 @@ export class LocalScaler implements Scaler {
     // Newest first: the oldest replicas have the warmest caches and connections.
     const leaving = this.#ready.splice(this.#ready.length - count, count);
     if (leaving.length === 0) return;
-    await this.#publish();
+    try {
+      await this.#publish();
+    } catch (error) {
+      // The file still lists them and readers still send to them: they stay
+      // ours to stop, or nothing would ever stop them.
+      this.#ready.push(...leaving);
+      throw error;
+    }
 
     const { deregistrationDelayMs = 1_000, drainTimeoutMs = 30_000 } = this.#options;
     // Readers learn of the new file through inotify within milliseconds; the

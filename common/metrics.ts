@@ -22,6 +22,12 @@ export const DISPATCHER = {
   requests: "dispatcher_requests_total",
   duration: "dispatcher_request_duration_seconds",
   inFlight: "dispatcher_in_flight",
+  replicaInFlight: "dispatcher_replica_in_flight",
+  queueDepth: "dispatcher_queue_depth",
+  queueDuration: "dispatcher_queue_duration_seconds",
+  upstreamDuration: "dispatcher_upstream_duration_seconds",
+  retries: "dispatcher_retries_total",
+  ejections: "dispatcher_ejections_total",
   replicas: "dispatcher_replicas",
 } as const;
 
@@ -45,6 +51,15 @@ export const OUTCOMES = ["ok", "bad_input", "overloaded", "error"] as const;
 
 /** One request outcome. */
 export type Outcome = typeof OUTCOMES[number];
+
+/**
+ * Outcomes only the dispatcher reports on top of {@linkcode OUTCOMES}: its
+ * deadline passed (504), or the client went away before the answer was ready.
+ */
+export const DISPATCHER_OUTCOMES = [...OUTCOMES, "timeout", "client_closed"] as const;
+
+/** One outcome of a request at the dispatcher. */
+export type DispatcherOutcome = typeof DISPATCHER_OUTCOMES[number];
 
 /**
  * Latency buckets in seconds, from 5 ms to 10 s: fine where a healthy replica

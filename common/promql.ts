@@ -50,14 +50,28 @@ export function averagePerReplica(expression: string): string {
 }
 
 /**
- * Requests in flight at the front door, averaged over `window`: the time
- * requests spent in the dispatcher per second (Little's law), from the sum of
- * its duration histogram. Sampling the in-flight gauge instead aliases: a
+ * Requests waiting or running at the front door, averaged over `window`: the
+ * mean queue depth plus the mean number of requests at replicas. Each comes
+ * from Little's law, as the seconds spent per second in that state, i.e. the
+ * rate of the `_sum` of the time-in-queue and the upstream-attempt
+ * histograms. Sampling the depth and in-flight gauges instead aliases: a
  * steady load sends at fixed instants, a scrape at a fixed phase can miss
- * every request, and the average reads 0 under load.
+ * every request, and the average reads 0 under load. Worked case: 20 req/s
+ * that each wait 0.1 s and spend 0.05 s at a replica read 20 * 0.15 = 3.
  */
 export function concurrencyOver(window: string): string {
-  return `sum(rate(${DISPATCHER.duration}_sum[${window}]))`;
+  return `(sum(rate(${DISPATCHER.queueDuration}_sum[${window}])) + ` +
+    `sum(rate(${DISPATCHER.upstreamDuration}_sum[${window}])))`;
+}
+
+/** Requests waiting in the dispatcher's queue now, for dashboards (a sampled gauge). */
+export function queueDepth(): string {
+  return `sum(${DISPATCHER.queueDepth})`;
+}
+
+/** Requests the dispatcher has at replicas now, for dashboards (a sampled gauge). */
+export function inFlight(): string {
+  return `sum(${DISPATCHER.inFlight})`;
 }
 
 /** The `quantile` (e.g. 0.95) of successful request latency at the front door, in seconds. */

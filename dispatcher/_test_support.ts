@@ -19,6 +19,10 @@ export interface FakeReplica {
   readonly address: string;
   /** Requests to `/infer` so far. */
   readonly seen: SeenRequest[];
+  /** Requests being worked on now, and the most at once so far. */
+  readonly load: { active: number; maxActive: number };
+  /** Requests whose client (the dispatcher) went away before the answer. */
+  readonly aborted: number;
   close(): Promise<void>;
 }
 
@@ -28,12 +32,16 @@ export interface FakeReplicaOptions {
   status?: number;
   /** Milliseconds to wait before answering. @default 0 */
   delayMs?: number;
+  /** Called for each request after its body was read; the answer waits for it. */
+  gate?: () => Promise<unknown>;
 }
 
 /** Starts a fake replica on 127.0.0.1 and a free port. */
 export function startFakeReplica(options: FakeReplicaOptions = {}): Promise<FakeReplica> {
-  const { status = 200, delayMs = 0 } = options;
+  const { status = 200, delayMs = 0, gate } = options;
   const seen: SeenRequest[] = [];
+  const load = { active: 0, maxActive: 0 };
+  let aborted = 0;
   const listening = Promise.withResolvers<number>();
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen: ({ port }) => listening.resolve(port) },
@@ -41,7 +49,21 @@ export function startFakeReplica(options: FakeReplicaOptions = {}): Promise<Fake
       if (new URL(request.url).pathname !== "/infer") return new Response(null, { status: 404 });
       const body = new Uint8Array(await request.arrayBuffer());
       seen.push({ contentType: request.headers.get("content-type"), bytes: body.length });
-      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      load.active++;
+      load.maxActive = Math.max(load.maxActive, load.active);
+      // Deno aborts a request's signal after a normal answer too: count only early ones.
+      let answered = false;
+      const onAbort = () => {
+        if (!answered) aborted++;
+      };
+      request.signal.addEventListener("abort", onAbort, { once: true });
+      try {
+        if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+        if (gate) await gate();
+      } finally {
+        answered = true;
+        load.active--;
+      }
       const headers = status === 503 ? { "retry-after": "2" } : undefined;
       const answer = status < 300
         ? { predictions: [{ label: "tabby", score: 0.9 }], bytes: body.length }
@@ -52,6 +74,10 @@ export function startFakeReplica(options: FakeReplicaOptions = {}): Promise<Fake
   return listening.promise.then((port) => ({
     address: `127.0.0.1:${port}`,
     seen,
+    load,
+    get aborted() {
+      return aborted;
+    },
     close: () => server.shutdown(),
   }));
 }

@@ -8,40 +8,44 @@
 import { Hono } from "hono";
 import { HttpError } from "@common/http_error.ts";
 import type { Logger } from "@common/log.ts";
-import type { BodyBudget } from "./body_budget.ts";
-import { forward } from "./forward.ts";
-import { type DispatcherMetrics, outcomeOf } from "./metrics.ts";
 import { readBody } from "@common/read_body.ts";
+import type { BodyBudget } from "./body_budget.ts";
+import type { Dispatch } from "./dispatch.ts";
+import { type DispatcherMetrics, outcomeOf } from "./metrics.ts";
 import type { ReplicaPool } from "./replica_pool.ts";
+import { declaredLength, requestedDeadline } from "./request_limits.ts";
 
 /** What the routes need. */
 export interface AppOptions {
+  /** The queue, balancing and retry path every classification takes. */
+  dispatch: Dispatch;
   pool: ReplicaPool;
   metrics: DispatcherMetrics;
   logger: Logger;
   /** Largest accepted body, in bytes. */
   maxBodyBytes: number;
-  /** Extra attempts on other replicas. */
-  retries: number;
-  /** Time limit of one attempt, in milliseconds. */
-  upstreamTimeoutMs: number;
   /** Bytes of bodies held at once. */
   bodies: BodyBudget;
 }
 
 /**
  * Reserves room for a body before it is read: its declared length, or the
- * largest accepted one when it declares none (chunked). A declared length
- * over the limit is left to `readBody`, which answers 413.
+ * largest accepted one when it declares none (chunked).
  *
- * @throws {HttpError} 503 with Retry-After when the bodies held already fill the budget
+ * @throws {HttpError} 413 when the declared length is over the limit, 503
+ *   with Retry-After when the bodies held already fill the budget
  */
-function reserve(declared: string | undefined, options: AppOptions): () => void {
-  const length = Number(declared);
-  const bytes = declared !== undefined && Number.isFinite(length) && length >= 0
-    ? Math.min(length, options.maxBodyBytes)
-    : options.maxBodyBytes;
-  const giveBack = options.bodies.tryTake(bytes);
+function reserve(declared: number | undefined, options: AppOptions): () => void {
+  if (declared !== undefined && declared > options.maxBodyBytes) {
+    throw new HttpError(
+      413,
+      "body_too_large",
+      `Cannot accept the image: expected a body of at most ${options.maxBodyBytes} bytes, ` +
+        `got ${declared}`,
+      { accepted: [`a body of at most ${options.maxBodyBytes} bytes`] },
+    );
+  }
+  const giveBack = options.bodies.tryTake(declared ?? options.maxBodyBytes);
   if (giveBack) return giveBack;
   throw new HttpError(
     503,
@@ -54,33 +58,36 @@ function reserve(declared: string | undefined, options: AppOptions): () => void 
 
 /** Builds the Hono application. */
 export function createApp(options: AppOptions): Hono {
-  const { pool, metrics, logger } = options;
+  const { pool, metrics, logger, dispatch } = options;
   const app = new Hono();
 
   app.post("/classify", async (c) => {
-    const started = performance.now();
-    metrics.inFlight.inc();
-    let response: Response;
+    const receivedAt = performance.now();
+    const { signal } = c.req.raw;
     let giveBack: (() => void) | undefined;
     try {
-      giveBack = reserve(c.req.header("content-length"), options);
+      const deadlineMs = requestedDeadline(c.req.header("x-deadline-ms"));
+      giveBack = reserve(declaredLength(c.req.header("content-length")), options);
       const body = await readBody(c.req.raw, { maxBytes: options.maxBodyBytes });
-      response = await forward(body, c.req.header("content-type") ?? null, {
-        pool,
-        retries: options.retries,
-        timeoutMs: options.upstreamTimeoutMs,
-        logger,
+      // Counted by dispatch itself, like every other caller's requests.
+      return await dispatch(body, c.req.header("content-type") ?? null, {
+        signal,
+        deadlineMs,
+        receivedAt,
       });
     } catch (error) {
-      response = errorResponse(error, logger);
+      // A body cut short means the client closed its side: counted as gone,
+      // though a client that only half-closed can still read the 400. Deno may
+      // report the cut before it aborts the request's signal.
+      const cut = error instanceof HttpError && error.code === "incomplete_body";
+      const response = signal.aborted ? clientGone() : errorResponse(error, logger);
+      const outcome = cut ? "client_closed" : outcomeOf(response.status);
+      metrics.requests.inc({ outcome });
+      metrics.duration.observe({ outcome }, (performance.now() - receivedAt) / 1000);
+      return response;
     } finally {
       giveBack?.();
-      metrics.inFlight.dec();
     }
-    const outcome = outcomeOf(response.status);
-    metrics.requests.inc({ outcome });
-    metrics.duration.observe({ outcome }, (performance.now() - started) / 1000);
-    return response;
   });
 
   app.get("/metrics", async () => {
@@ -89,8 +96,8 @@ export function createApp(options: AppOptions): Hono {
     });
   });
   app.get("/healthz", (c) => c.json({ status: "ok" }));
-  // Ready even with no replica: the dispatcher then answers 503 with
-  // Retry-After itself, which is the right answer for the caller.
+  // Ready even with no replica: requests then wait in the queue for one up to
+  // their deadline, and get 503 with Retry-After if none appears.
   app.get("/readyz", (c) => c.json({ status: "ready", replicas: pool.size }));
 
   app.notFound(() =>
@@ -100,6 +107,11 @@ export function createApp(options: AppOptions): Hono {
   );
   app.onError((error) => errorResponse(error, logger));
   return app;
+}
+
+function clientGone(): Response {
+  return new HttpError(499, "client_closed", "The client closed the request before its answer")
+    .response();
 }
 
 /** The one error path: refusals become their JSON answer, anything else a logged 500. */

@@ -26,6 +26,22 @@ export interface DispatcherConfig {
   retries: number;
   /** How long one attempt at a replica may take, in milliseconds. */
   upstreamTimeoutMs: number;
+  /** Requests at once on one replica; more wait in the queue. */
+  maxInFlightPerReplica: number;
+  /** Requests that may wait for a free replica; more get 503. */
+  queueSize: number;
+  /** Longest a request may spend in queue and at replicas, in milliseconds. */
+  deadlineMs: number;
+  /** Retries allowed per request in the budget's window. */
+  retryBudgetRatio: number;
+  /** Retries allowed per second whatever the traffic. */
+  retryBudgetMinPerSecond: number;
+  /** Failures in a row that eject a replica. */
+  ejectAfter: number;
+  /** Length of a first ejection, in milliseconds; doubled on each further one. */
+  ejectBaseMs: number;
+  /** Longest ejection, in milliseconds. */
+  ejectMaxMs: number;
   /** Stop when stdin reaches end of file. */
   exitWithParent: boolean;
   logLevel: LogLevel;
@@ -40,6 +56,14 @@ export const DEFAULTS = {
   maxBufferedBytes: String(256 * 1024 * 1024),
   retries: "3",
   upstreamTimeout: "30",
+  maxInFlightPerReplica: "4",
+  queueSize: "64",
+  deadline: "10",
+  retryBudgetRatio: "0.2",
+  retryBudgetMin: "1",
+  ejectAfter: "5",
+  ejectTime: "5",
+  ejectMaxTime: "60",
   logLevel: "info",
 } as const;
 
@@ -55,6 +79,20 @@ export const USAGE = `Usage: deno task dispatcher [flags]
                          [${DEFAULTS.maxBufferedBytes}]
   --retries N            extra attempts on other replicas [${DEFAULTS.retries}]
   --upstream-timeout S   seconds one attempt may take [${DEFAULTS.upstreamTimeout}]
+  --max-in-flight-per-replica N
+                         requests at once on one replica; more wait in the queue
+                         [${DEFAULTS.maxInFlightPerReplica}]
+  --queue-size N         requests that may wait for a free replica; beyond, 503 +
+                         Retry-After [${DEFAULTS.queueSize}]
+  --deadline S           seconds a request may spend in queue and at replicas;
+                         header x-deadline-ms may shorten it; then 504 [${DEFAULTS.deadline}]
+  --retry-budget-ratio R retries allowed per request over the last 10 s
+                         [${DEFAULTS.retryBudgetRatio}]
+  --retry-budget-min N   retries allowed per second on top [${DEFAULTS.retryBudgetMin}]
+  --eject-after N        failures in a row that set a replica aside [${DEFAULTS.ejectAfter}]
+  --eject-time S         seconds of a first ejection, doubled on each next one
+                         [${DEFAULTS.ejectTime}]
+  --eject-max-time S     longest ejection, seconds [${DEFAULTS.ejectMaxTime}]
   --exit-with-parent     stop when stdin closes (set by the demo)
   env LOG_LEVEL          debug, info, warn, error [${DEFAULTS.logLevel}]`;
 
@@ -67,6 +105,14 @@ const FLAGS = {
   "max-buffered-bytes": { type: "string" },
   retries: { type: "string" },
   "upstream-timeout": { type: "string" },
+  "max-in-flight-per-replica": { type: "string" },
+  "queue-size": { type: "string" },
+  deadline: { type: "string" },
+  "retry-budget-ratio": { type: "string" },
+  "retry-budget-min": { type: "string" },
+  "eject-after": { type: "string" },
+  "eject-time": { type: "string" },
+  "eject-max-time": { type: "string" },
   "exit-with-parent": { type: "boolean", default: false },
 } as const;
 
@@ -124,6 +170,60 @@ export function parseConfig(
     "seconds from 0.1 to 600",
   );
 
+  const maxInFlightPerReplica = number(
+    "--max-in-flight-per-replica",
+    values["max-in-flight-per-replica"] ?? DEFAULTS.maxInFlightPerReplica,
+    (n) => Number.isInteger(n) && n >= 1 && n <= 1000,
+    "an integer from 1 to 1000",
+  );
+  const queueSize = number(
+    "--queue-size",
+    values["queue-size"] ?? DEFAULTS.queueSize,
+    (n) => Number.isInteger(n) && n >= 0 && n <= 100_000,
+    "an integer from 0 to 100000",
+  );
+  const deadline = number(
+    "--deadline",
+    values.deadline ?? DEFAULTS.deadline,
+    (n) => n >= 0.01 && n <= 600,
+    "seconds from 0.01 to 600",
+  );
+  const retryBudgetRatio = number(
+    "--retry-budget-ratio",
+    values["retry-budget-ratio"] ?? DEFAULTS.retryBudgetRatio,
+    (n) => n >= 0 && n <= 10,
+    "a number from 0 to 10",
+  );
+  const retryBudgetMinPerSecond = number(
+    "--retry-budget-min",
+    values["retry-budget-min"] ?? DEFAULTS.retryBudgetMin,
+    (n) => n >= 0 && n <= 10_000,
+    "retries per second from 0 to 10000",
+  );
+  const ejectAfter = number(
+    "--eject-after",
+    values["eject-after"] ?? DEFAULTS.ejectAfter,
+    (n) => Number.isInteger(n) && n >= 1 && n <= 1000,
+    "an integer from 1 to 1000",
+  );
+  const ejectTime = number(
+    "--eject-time",
+    values["eject-time"] ?? DEFAULTS.ejectTime,
+    (n) => n >= 0 && n <= 3600,
+    "seconds from 0 to 3600",
+  );
+  const ejectMaxTime = number(
+    "--eject-max-time",
+    values["eject-max-time"] ?? DEFAULTS.ejectMaxTime,
+    (n) => n >= 0 && n <= 3600,
+    "seconds from 0 to 3600",
+  );
+  if (ejectMaxTime < ejectTime) {
+    problems.push(
+      `--eject-max-time must be at least --eject-time (${ejectTime}), got "${ejectMaxTime}"`,
+    );
+  }
+
   const logLevel: LogLevel = logLevelSetting(env.LOG_LEVEL, problems);
 
   if (problems.length > 0) throw new ConfigError("dispatcher", problems);
@@ -135,6 +235,14 @@ export function parseConfig(
     maxBufferedBytes,
     retries,
     upstreamTimeoutMs: Math.round(upstreamTimeout * 1000),
+    maxInFlightPerReplica,
+    queueSize,
+    deadlineMs: Math.round(deadline * 1000),
+    retryBudgetRatio,
+    retryBudgetMinPerSecond,
+    ejectAfter,
+    ejectBaseMs: Math.round(ejectTime * 1000),
+    ejectMaxMs: Math.round(ejectMaxTime * 1000),
     exitWithParent: values["exit-with-parent"] ?? false,
     logLevel,
   };

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError, parseConfig } from "./config.ts";
+import { ConfigError, parseConfig, USAGE } from "./config.ts";
 
 Deno.test("parseConfig() applies the defaults", () => {
   assert.deepEqual(parseConfig([], {}), {
@@ -10,6 +10,14 @@ Deno.test("parseConfig() applies the defaults", () => {
     maxBufferedBytes: 256 * 1024 * 1024,
     retries: 3,
     upstreamTimeoutMs: 30_000,
+    maxInFlightPerReplica: 4,
+    queueSize: 64,
+    deadlineMs: 10_000,
+    retryBudgetRatio: 0.2,
+    retryBudgetMinPerSecond: 1,
+    ejectAfter: 5,
+    ejectBaseMs: 5000,
+    ejectMaxMs: 60_000,
     exitWithParent: false,
     logLevel: "info",
   });
@@ -57,4 +65,91 @@ Deno.test("parseConfig() names an unknown flag", () => {
     name: "ConfigError",
     message: /Unknown option '--replicas'/,
   });
+});
+
+Deno.test("parseConfig() reads the queue, deadline, retry budget and ejection flags", () => {
+  const config = parseConfig([
+    "--max-in-flight-per-replica",
+    "2",
+    "--queue-size",
+    "0",
+    "--deadline",
+    "2.5",
+    "--retry-budget-ratio",
+    "0",
+    "--retry-budget-min",
+    "0.5",
+    "--eject-after",
+    "3",
+    "--eject-time",
+    "0.25",
+    "--eject-max-time",
+    "1",
+  ], {});
+  assert.deepEqual(
+    [
+      config.maxInFlightPerReplica,
+      config.queueSize,
+      config.deadlineMs,
+      config.retryBudgetRatio,
+      config.retryBudgetMinPerSecond,
+      config.ejectAfter,
+      config.ejectBaseMs,
+      config.ejectMaxMs,
+    ],
+    [2, 0, 2500, 0, 0.5, 3, 250, 1000],
+  );
+});
+
+Deno.test("parseConfig() names every bad queue, deadline, budget and ejection flag", () => {
+  let error: unknown;
+  try {
+    parseConfig([
+      "--max-in-flight-per-replica",
+      "0",
+      "--queue-size",
+      "1.5",
+      "--deadline",
+      "0",
+      "--retry-budget-ratio=-0.1",
+      "--retry-budget-min",
+      "x",
+      "--eject-after",
+      "0",
+      "--eject-time",
+      "10",
+      "--eject-max-time",
+      "5",
+    ], {});
+  } catch (caught) {
+    error = caught;
+  }
+  assert.ok(error instanceof ConfigError);
+  assert.deepEqual(error.problems, [
+    '--max-in-flight-per-replica must be an integer from 1 to 1000, got "0"',
+    '--queue-size must be an integer from 0 to 100000, got "1.5"',
+    '--deadline must be seconds from 0.01 to 600, got "0"',
+    '--retry-budget-ratio must be a number from 0 to 10, got "-0.1"',
+    '--retry-budget-min must be retries per second from 0 to 10000, got "x"',
+    '--eject-after must be an integer from 1 to 1000, got "0"',
+    '--eject-max-time must be at least --eject-time (10), got "5"',
+  ]);
+});
+
+Deno.test("USAGE lists every flag the parser takes", () => {
+  for (
+    const flag of [
+      "--max-in-flight-per-replica",
+      "--queue-size",
+      "--deadline",
+      "--retry-budget-ratio",
+      "--retry-budget-min",
+      "--eject-after",
+      "--eject-time",
+      "--eject-max-time",
+    ]
+  ) {
+    assert.ok(USAGE.includes(`  ${flag} `), `${flag} is in USAGE`);
+    assert.doesNotThrow(() => parseConfig([flag, "5"], {}), `${flag} is parsed`);
+  }
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ReplicaPool } from "./replica_pool.ts";
+import { type Replica, ReplicaPool } from "./replica_pool.ts";
 
 Deno.test("ReplicaPool.acquire() takes idle replicas in turn", () => {
   const pool = new ReplicaPool();
@@ -71,4 +71,65 @@ Deno.test("ReplicaPool() refuses a negative cool-down", () => {
     name: "RangeError",
     message: "Cannot create pool: expected cooldownMs >= 0, got -1",
   });
+});
+
+Deno.test("ReplicaPool.acquire() keeps each replica under maxInFlight", () => {
+  const pool = new ReplicaPool({ maxInFlight: 2 });
+  pool.update(["a:1", "b:1"]);
+  const taken = Array.from({ length: 4 }, () => pool.acquire()!);
+  assert.deepEqual(taken.map((replica) => replica.address).sort(), ["a:1", "a:1", "b:1", "b:1"]);
+  assert.equal(pool.acquire(), undefined, "both replicas are at their cap");
+  assert.equal(pool.hasCandidate(), true, "but both could take a request later");
+  pool.release(taken[0]);
+  assert.equal(pool.acquire()!.address, taken[0].address);
+});
+
+Deno.test("ReplicaPool.recordFailure() ejects after failures in a row, longer each time", () => {
+  let now = 0;
+  const pool = new ReplicaPool({
+    ejectAfter: 3,
+    ejectBaseMs: 1000,
+    ejectMaxMs: 3000,
+    now: () => now,
+  });
+  pool.update(["a:1", "b:1"]);
+  const [a] = pool.replicas() as Replica[];
+  const lengths: (number | undefined)[] = [];
+  for (let i = 0; i < 3; i++) lengths.push(pool.recordFailure(a));
+  assert.deepEqual(lengths, [undefined, undefined, 1000]);
+  assert.equal(pool.isEjected("a:1"), true);
+  assert.equal(pool.hasCandidate(new Set(["b:1"])), false, "an ejected replica is no candidate");
+  for (let i = 0; i < 4; i++) {
+    const replica = pool.acquire()!;
+    assert.equal(replica.address, "b:1");
+    pool.release(replica);
+  }
+
+  now = 1000;
+  assert.equal(pool.isEjected("a:1"), false, "back after its ejection");
+  for (let i = 0; i < 2; i++) pool.recordFailure(a);
+  assert.equal(pool.recordFailure(a), 2000, "the second ejection doubles");
+  now = 3000;
+  for (let i = 0; i < 2; i++) pool.recordFailure(a);
+  assert.equal(pool.recordFailure(a), 3000, "capped at ejectMaxMs");
+
+  now = 6000;
+  pool.recordSuccess(a);
+  for (let i = 0; i < 2; i++) pool.recordFailure(a);
+  assert.equal(pool.recordFailure(a), 1000, "a success starts the growth again");
+});
+
+Deno.test("ReplicaPool.recordFailure() never ejects the last replica serving", () => {
+  const now = 0;
+  const pool = new ReplicaPool({ ejectAfter: 1, now: () => now });
+  pool.update(["a:1", "b:1"]);
+  const [a, b] = pool.replicas() as Replica[];
+  assert.ok(pool.recordFailure(a) !== undefined);
+  assert.equal(pool.recordFailure(b), undefined, "b is the last one not ejected");
+  assert.equal(pool.acquire()!.address, "b:1");
+
+  // With b gone, only the ejected a is left: serving from it beats serving from none.
+  pool.update(["a:1"]);
+  assert.equal(pool.isEjected("a:1"), false);
+  assert.equal(pool.acquire()!.address, "a:1");
 });

@@ -10,8 +10,11 @@ import type { Logger } from "@common/log.ts";
 import { createApp } from "./app.ts";
 import { BodyBudget } from "./body_budget.ts";
 import type { DispatcherConfig } from "./config.ts";
+import { createDispatch, type Dispatch } from "./dispatch.ts";
+import { DispatchQueue } from "./dispatch_queue.ts";
 import { createDispatcherMetrics, type DispatcherMetrics } from "./metrics.ts";
 import { ReplicaPool } from "./replica_pool.ts";
+import { RetryBudget } from "./retry_budget.ts";
 import { TargetWatcher } from "./target_watcher.ts";
 
 /** Options of {@linkcode startDispatcher}. */
@@ -32,6 +35,10 @@ export interface Dispatcher {
   readonly pool: ReplicaPool;
   readonly watcher: TargetWatcher;
   readonly metrics: DispatcherMetrics;
+  /** The requests waiting for a free replica. */
+  readonly queue: DispatchQueue;
+  /** The path of every classification (queue, balancing, retries), for other routes. */
+  readonly dispatch: Dispatch;
   /** Stops accepting, lets in-flight requests finish, then stops watching. */
   shutdown(): Promise<void>;
 }
@@ -45,26 +52,51 @@ export async function startDispatcher(
   options: StartDispatcherOptions,
 ): Promise<Dispatcher> {
   const { logger } = options;
-  const pool = new ReplicaPool();
-  const metrics = createDispatcherMetrics({ processMetrics: options.processMetrics });
+  const pool = new ReplicaPool({
+    maxInFlight: config.maxInFlightPerReplica,
+    ejectAfter: config.ejectAfter,
+    ejectBaseMs: config.ejectBaseMs,
+    ejectMaxMs: config.ejectMaxMs,
+  });
+  const queue = new DispatchQueue(pool, config.queueSize);
+  const metrics = createDispatcherMetrics({
+    processMetrics: options.processMetrics,
+    load: { queueDepth: () => queue.depth, replicas: () => pool.replicas() },
+  });
   const watcher = new TargetWatcher({
     path: config.targetsFile,
     pool,
     logger,
     pollIntervalMs: options.pollIntervalMs,
-    onChange: () => metrics.replicas.set(pool.size),
+    onChange: () => {
+      metrics.replicas.set(pool.size);
+      // New replicas are room for the requests waiting.
+      queue.wake();
+    },
   });
   await watcher.start();
   metrics.replicas.set(pool.size);
 
+  const dispatch = createDispatch({
+    pool,
+    queue,
+    budget: new RetryBudget({
+      ratio: config.retryBudgetRatio,
+      minPerSecond: config.retryBudgetMinPerSecond,
+    }),
+    metrics,
+    logger,
+    retries: config.retries,
+    upstreamTimeoutMs: config.upstreamTimeoutMs,
+    deadlineMs: config.deadlineMs,
+  });
   const app = createApp({
+    dispatch,
     pool,
     metrics,
     logger,
     maxBodyBytes: config.maxBodyBytes,
     bodies: new BodyBudget(config.maxBufferedBytes),
-    retries: config.retries,
-    upstreamTimeoutMs: config.upstreamTimeoutMs,
   });
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
@@ -93,6 +125,8 @@ export async function startDispatcher(
     pool,
     watcher,
     metrics,
+    queue,
+    dispatch,
     shutdown: () => {
       stopping ??= (async () => {
         await server.shutdown();

@@ -151,16 +151,21 @@ Deno.test("POST /classify answers 503 with Retry-After when every attempt fails"
       assert.equal(busy.seen.length, 1, "no replica is tried twice for one request");
     });
 
-    await t.step("no replica at all, then 503 at once", async () => {
+    await t.step("no replica at all, then 503 at the request's deadline", async () => {
       await writeTargets(h.path, []);
       await until(() => h.dispatcher.pool.size === 0, () => h.dispatcher.watcher.nextRead());
-      const response = await h.classify();
+      const response = await h.classify(undefined, {
+        "content-type": "image/jpeg",
+        "x-deadline-ms": "150",
+      });
       assert.equal(response.status, 503);
       assert.equal(response.headers.get("retry-after"), "1");
       assert.deepEqual(await response.json(), {
         error: "no_replica",
-        message: "Cannot classify: no model replica is known yet",
+        message: "Cannot classify: no model replica is known yet, and none appeared before " +
+          "the request's deadline",
       });
+      assert.equal(h.dispatcher.queue.depth, 0, "the expired waiter left the queue");
     });
   } finally {
     await h.close();
