@@ -30,7 +30,7 @@ import {
   type V1Scale,
 } from "@kubernetes/client-node";
 import type { Logger } from "@common/log.ts";
-import { serverOf } from "./kube_config.ts";
+import { serverOf } from "@common/kube_config.ts";
 import type { Scaler } from "./scaler.ts";
 
 /** How the scaler rides out an unreachable or overloaded API server. */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { AppsV1Api } from "@kubernetes/client-node";
 import { createLogger } from "@common/log.ts";
 import { FakeKubeApi } from "./fake_kube_api.ts";
-import { defaultNamespace, loadKubeConfig, serverOf } from "./kube_config.ts";
+import { defaultNamespace, loadKubeConfig, serverOf } from "@common/kube_config.ts";
 import {
   KubernetesApiError,
   KubernetesScaler,

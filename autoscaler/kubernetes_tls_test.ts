@@ -11,7 +11,7 @@ import { findExecutable } from "@common/find_executable.ts";
 import { freePort } from "@common/free_port.ts";
 import { createLogger } from "@common/log.ts";
 import { FakeKubeApi, kubeconfigYaml } from "./fake_kube_api.ts";
-import { loadKubeConfig } from "./kube_config.ts";
+import { loadKubeConfig } from "@common/kube_config.ts";
 import { KubernetesApiError, KubernetesScaler } from "./kubernetes_scaler.ts";
 
 const NS = "resnet";

@@ -12,7 +12,7 @@ import { onShutdown } from "@common/shutdown.ts";
 import { parseConfig, USAGE } from "./config.ts";
 import { createPolicy } from "./create_policy.ts";
 import { Fallback } from "./fallback.ts";
-import { defaultNamespace, loadKubeConfig } from "./kube_config.ts";
+import { defaultNamespace, loadKubeConfig } from "@common/kube_config.ts";
 import { KubernetesScaler } from "./kubernetes_scaler.ts";
 import { LocalScaler } from "./local_scaler.ts";
 import type { Scaler } from "./scaler.ts";

@@ -29,7 +29,11 @@ export const DISPATCHER = {
   retries: "dispatcher_retries_total",
   ejections: "dispatcher_ejections_total",
   replicas: "dispatcher_replicas",
+  asyncJobs: "dispatcher_async_jobs",
 } as const;
+
+/** Values of the `status` label on the dispatcher's async job gauge. */
+export const ASYNC_JOB_STATUSES = ["pending", "done", "failed"] as const;
 
 /** Metrics of the autoscaler itself. */
 export const AUTOSCALER = {

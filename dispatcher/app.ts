@@ -1,6 +1,7 @@
 /**
  * The dispatcher's HTTP routes: `POST /classify` forwards an image to a model
- * replica; `/metrics`, `/healthz` and `/readyz` serve operators.
+ * replica; `/metrics`, `/healthz` and `/readyz` serve operators. The async
+ * API (`async_api.ts`) mounts its routes on the same app.
  *
  * @module
  */
@@ -26,6 +27,8 @@ export interface AppOptions {
   maxBodyBytes: number;
   /** Bytes of bodies held at once. */
   bodies: BodyBudget;
+  /** Routes mounted on the app elsewhere (e.g. the async API), listed in 404 answers. */
+  moreRoutes?: readonly string[];
 }
 
 /**
@@ -102,7 +105,13 @@ export function createApp(options: AppOptions): Hono {
 
   app.notFound(() =>
     new HttpError(404, "not_found", "Cannot find this route", {
-      accepted: ["POST /classify", "GET /metrics", "GET /healthz", "GET /readyz"],
+      accepted: [
+        "POST /classify",
+        ...(options.moreRoutes ?? []),
+        "GET /metrics",
+        "GET /healthz",
+        "GET /readyz",
+      ],
     }).response()
   );
   app.onError((error) => errorResponse(error, logger));

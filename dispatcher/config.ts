@@ -10,14 +10,38 @@ import { ConfigError, logLevelSetting, parseFlags } from "@common/settings.ts";
 
 export { ConfigError };
 
+/** Where the dispatcher learns its replicas from. */
+export const DISCOVERY_KINDS = ["file", "kubernetes"] as const;
+
+/** One way of learning the replicas. */
+export type DiscoveryKind = typeof DISCOVERY_KINDS[number];
+
+/** Settings of `--discovery kubernetes`. */
+export interface KubernetesDiscoveryConfig {
+  /** Namespace of the Service; undefined means the kubeconfig context's (or the pod's) own. */
+  namespace?: string;
+  /** Service whose EndpointSlices list the replicas. */
+  service: string;
+  /** Service port to send requests to; undefined when the Service has a single port. */
+  portName?: string;
+  /** A kubeconfig file; undefined: $KUBECONFIG, ~/.kube/config or the pod's account. */
+  kubeconfig?: string;
+  /** Kubeconfig context to use instead of the file's current one. */
+  context?: string;
+}
+
 /** Validated settings of one dispatcher process. */
 export interface DispatcherConfig {
   /** Address to listen on. */
   host: string;
   /** TCP port; 0 lets the kernel pick one, announced in the "listening" log line. */
   port: number;
-  /** Prometheus `file_sd` JSON file listing the replicas. */
+  /** How replicas are found: a `file_sd` file, or a Service's EndpointSlices. */
+  discovery: DiscoveryKind;
+  /** Prometheus `file_sd` JSON file listing the replicas (file discovery). */
   targetsFile: string;
+  /** Set exactly when `discovery` is `kubernetes`. */
+  kubernetes?: KubernetesDiscoveryConfig;
   /** Largest accepted request body, in bytes. */
   maxBodyBytes: number;
   /** Bytes of request bodies held at once before new uploads get 503. */
@@ -42,6 +66,16 @@ export interface DispatcherConfig {
   ejectBaseMs: number;
   /** Longest ejection, in milliseconds. */
   ejectMaxMs: number;
+  /** How long an async job's result is kept after it finished, in milliseconds. */
+  resultTtlMs: number;
+  /** Async jobs held at once, pending and finished. */
+  maxResults: number;
+  /**
+   * How long an async job may stay pending, in milliseconds. It is also that
+   * job's dispatch deadline, in place of `deadlineMs`: nobody holds a
+   * connection open for it, so it may wait longer for a replica.
+   */
+  pendingTimeoutMs: number;
   /** Stop when stdin reaches end of file. */
   exitWithParent: boolean;
   logLevel: LogLevel;
@@ -51,6 +85,7 @@ export interface DispatcherConfig {
 export const DEFAULTS = {
   host: "127.0.0.1",
   port: "9000",
+  discovery: "file",
   targetsFile: "run/targets/model.json",
   maxBodyBytes: String(20 * 1024 * 1024),
   maxBufferedBytes: String(256 * 1024 * 1024),
@@ -64,6 +99,9 @@ export const DEFAULTS = {
   ejectAfter: "5",
   ejectTime: "5",
   ejectMaxTime: "60",
+  resultTtl: "300",
+  maxResults: "10000",
+  pendingTimeout: "120",
   logLevel: "info",
 } as const;
 
@@ -72,8 +110,15 @@ export const USAGE = `Usage: deno task dispatcher [flags]
 
   --host H               address to listen on (env HOST) [${DEFAULTS.host}]
   --port P               port, 0 = any free one (env PORT) [${DEFAULTS.port}]
-  --targets FILE         file_sd JSON file of replicas (env TARGETS_FILE)
+  --discovery KIND       where replicas come from: file (--targets) or kubernetes
+                         (a Service's EndpointSlices) [${DEFAULTS.discovery}]
+  --targets FILE         file: file_sd JSON file of replicas (env TARGETS_FILE)
                          [${DEFAULTS.targetsFile}]
+  --service NAME         kubernetes: the model's Service (required)
+  --namespace NS         kubernetes: its namespace [the context's, or the pod's own]
+  --port-name NAME       kubernetes: Service port to use [its only port]
+  --kubeconfig FILE      kubernetes: [$KUBECONFIG, ~/.kube/config, or in-cluster]
+  --context NAME         kubernetes: kubeconfig context [the file's current one]
   --max-body-bytes N     largest accepted image, bytes [${DEFAULTS.maxBodyBytes}]
   --max-buffered-bytes N bytes of uploads held at once; beyond, 503 + Retry-After
                          [${DEFAULTS.maxBufferedBytes}]
@@ -93,6 +138,13 @@ export const USAGE = `Usage: deno task dispatcher [flags]
   --eject-time S         seconds of a first ejection, doubled on each next one
                          [${DEFAULTS.ejectTime}]
   --eject-max-time S     longest ejection, seconds [${DEFAULTS.ejectMaxTime}]
+  --result-ttl S         seconds an async result is kept after its job finished
+                         [${DEFAULTS.resultTtl}]
+  --max-results N        async jobs held at once, pending and finished; beyond,
+                         POST /enqueue gets 503 + Retry-After [${DEFAULTS.maxResults}]
+  --pending-timeout S    seconds an async job may wait in queue and at replicas
+                         (its deadline instead of --deadline); then it fails
+                         with 504 [${DEFAULTS.pendingTimeout}]
   --exit-with-parent     stop when stdin closes (set by the demo)
   env LOG_LEVEL          debug, info, warn, error [${DEFAULTS.logLevel}]`;
 
@@ -100,7 +152,13 @@ export const USAGE = `Usage: deno task dispatcher [flags]
 const FLAGS = {
   host: { type: "string" },
   port: { type: "string" },
+  discovery: { type: "string" },
   targets: { type: "string" },
+  service: { type: "string" },
+  namespace: { type: "string" },
+  "port-name": { type: "string" },
+  kubeconfig: { type: "string" },
+  context: { type: "string" },
   "max-body-bytes": { type: "string" },
   "max-buffered-bytes": { type: "string" },
   retries: { type: "string" },
@@ -113,6 +171,9 @@ const FLAGS = {
   "eject-after": { type: "string" },
   "eject-time": { type: "string" },
   "eject-max-time": { type: "string" },
+  "result-ttl": { type: "string" },
+  "max-results": { type: "string" },
+  "pending-timeout": { type: "string" },
   "exit-with-parent": { type: "boolean", default: false },
 } as const;
 
@@ -145,6 +206,7 @@ export function parseConfig(
   );
   const targetsFile = values.targets ?? env.TARGETS_FILE ?? DEFAULTS.targetsFile;
   if (targetsFile.trim() === "") problems.push("--targets must not be empty");
+  const { discovery, kubernetes } = discoverySettings(values, problems);
   const maxBodyBytes = number(
     "--max-body-bytes",
     values["max-body-bytes"] ?? DEFAULTS.maxBodyBytes,
@@ -224,13 +286,34 @@ export function parseConfig(
     );
   }
 
+  const resultTtl = number(
+    "--result-ttl",
+    values["result-ttl"] ?? DEFAULTS.resultTtl,
+    (n) => n >= 1 && n <= 86_400,
+    "seconds from 1 to 86400",
+  );
+  const maxResults = number(
+    "--max-results",
+    values["max-results"] ?? DEFAULTS.maxResults,
+    (n) => Number.isInteger(n) && n >= 1 && n <= 1_000_000,
+    "an integer from 1 to 1000000",
+  );
+  const pendingTimeout = number(
+    "--pending-timeout",
+    values["pending-timeout"] ?? DEFAULTS.pendingTimeout,
+    (n) => n >= 0.1 && n <= 3600,
+    "seconds from 0.1 to 3600",
+  );
+
   const logLevel: LogLevel = logLevelSetting(env.LOG_LEVEL, problems);
 
   if (problems.length > 0) throw new ConfigError("dispatcher", problems);
   return {
     host,
     port,
+    discovery,
     targetsFile,
+    ...(kubernetes ? { kubernetes } : {}),
     maxBodyBytes,
     maxBufferedBytes,
     retries,
@@ -243,7 +326,56 @@ export function parseConfig(
     ejectAfter,
     ejectBaseMs: Math.round(ejectTime * 1000),
     ejectMaxMs: Math.round(ejectMaxTime * 1000),
+    resultTtlMs: Math.round(resultTtl * 1000),
+    maxResults,
+    pendingTimeoutMs: Math.round(pendingTimeout * 1000),
     exitWithParent: values["exit-with-parent"] ?? false,
     logLevel,
+  };
+}
+
+/** Flags that only `--discovery kubernetes` reads. */
+const KUBERNETES_FLAGS = ["service", "namespace", "port-name", "kubeconfig", "context"] as const;
+
+/**
+ * Checks the discovery flags together: a flag of the other kind is a
+ * mistake worth naming, since it would be silently ignored.
+ */
+function discoverySettings(
+  values: Partial<Record<"discovery" | "targets" | typeof KUBERNETES_FLAGS[number], string>>,
+  problems: string[],
+): { discovery: DiscoveryKind; kubernetes?: KubernetesDiscoveryConfig } {
+  const text = values.discovery ?? DEFAULTS.discovery;
+  const discovery = DISCOVERY_KINDS.find((kind) => kind === text);
+  if (!discovery) {
+    problems.push(`--discovery must be ${DISCOVERY_KINDS.join(" or ")}, got "${text}"`);
+    return { discovery: DEFAULTS.discovery };
+  }
+  if (discovery === "file") {
+    for (const flag of KUBERNETES_FLAGS) {
+      if (values[flag] === undefined) continue;
+      problems.push(`--${flag} needs --discovery kubernetes; drop it or add that flag`);
+    }
+    return { discovery };
+  }
+
+  if (values.targets !== undefined) {
+    problems.push("--targets needs --discovery file; drop it or drop --discovery kubernetes");
+  }
+  for (const flag of KUBERNETES_FLAGS) {
+    if (values[flag]?.trim() === "") problems.push(`--${flag} must not be empty`);
+  }
+  if (values.service === undefined) {
+    problems.push("--discovery kubernetes needs --service NAME, the model's Service");
+  }
+  return {
+    discovery,
+    kubernetes: {
+      service: values.service ?? "",
+      namespace: values.namespace,
+      portName: values["port-name"],
+      kubeconfig: values.kubeconfig,
+      context: values.context,
+    },
   };
 }

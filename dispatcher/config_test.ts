@@ -5,6 +5,7 @@ Deno.test("parseConfig() applies the defaults", () => {
   assert.deepEqual(parseConfig([], {}), {
     host: "127.0.0.1",
     port: 9000,
+    discovery: "file",
     targetsFile: "run/targets/model.json",
     maxBodyBytes: 20 * 1024 * 1024,
     maxBufferedBytes: 256 * 1024 * 1024,
@@ -18,6 +19,9 @@ Deno.test("parseConfig() applies the defaults", () => {
     ejectAfter: 5,
     ejectBaseMs: 5000,
     ejectMaxMs: 60_000,
+    resultTtlMs: 300_000,
+    maxResults: 10_000,
+    pendingTimeoutMs: 120_000,
     exitWithParent: false,
     logLevel: "info",
   });
@@ -147,9 +151,130 @@ Deno.test("USAGE lists every flag the parser takes", () => {
       "--eject-after",
       "--eject-time",
       "--eject-max-time",
+      "--result-ttl",
+      "--max-results",
+      "--pending-timeout",
     ]
   ) {
     assert.ok(USAGE.includes(`  ${flag} `), `${flag} is in USAGE`);
     assert.doesNotThrow(() => parseConfig([flag, "5"], {}), `${flag} is parsed`);
   }
 });
+
+Deno.test("parseConfig() reads the Kubernetes discovery flags", async (t) => {
+  await t.step("all of them", () => {
+    const config = parseConfig([
+      "--discovery",
+      "kubernetes",
+      "--namespace",
+      "resnet",
+      "--service",
+      "resnet-model",
+      "--port-name",
+      "http",
+      "--kubeconfig",
+      "/tmp/kc",
+      "--context",
+      "kind",
+    ], {});
+    assert.equal(config.discovery, "kubernetes");
+    assert.deepEqual(config.kubernetes, {
+      service: "resnet-model",
+      namespace: "resnet",
+      portName: "http",
+      kubeconfig: "/tmp/kc",
+      context: "kind",
+    });
+  });
+
+  await t.step("only --service is required; the rest stay unset for their defaults", () => {
+    const config = parseConfig(["--discovery", "kubernetes", "--service", "m"], {});
+    assert.deepEqual(config.kubernetes, {
+      service: "m",
+      namespace: undefined,
+      portName: undefined,
+      kubeconfig: undefined,
+      context: undefined,
+    });
+  });
+
+  await t.step("file discovery has no kubernetes part", () => {
+    assert.equal(parseConfig(["--discovery", "file"], {}).kubernetes, undefined);
+  });
+});
+
+Deno.test("parseConfig() names every discovery mistake at once", async (t) => {
+  const problems = (args: string[]) => {
+    try {
+      parseConfig(args, {});
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      return error.problems;
+    }
+    assert.fail(`${args.join(" ")} was accepted`);
+  };
+
+  await t.step("Kubernetes flags without --discovery kubernetes", () => {
+    assert.deepEqual(problems(["--service", "m", "--context", "c", "--port", "x"]), [
+      '--port must be an integer from 0 to 65535, got "x"',
+      "--service needs --discovery kubernetes; drop it or add that flag",
+      "--context needs --discovery kubernetes; drop it or add that flag",
+    ]);
+  });
+
+  await t.step("kubernetes without --service, with --targets, with an empty flag", () => {
+    assert.deepEqual(
+      problems(["--discovery", "kubernetes", "--targets", "t.json", "--namespace", ""]),
+      [
+        "--targets needs --discovery file; drop it or drop --discovery kubernetes",
+        "--namespace must not be empty",
+        "--discovery kubernetes needs --service NAME, the model's Service",
+      ],
+    );
+  });
+
+  await t.step("an unknown kind", () => {
+    assert.deepEqual(problems(["--discovery", "dns"]), [
+      '--discovery must be file or kubernetes, got "dns"',
+    ]);
+  });
+});
+
+Deno.test("parseConfig() reads and checks the async API flags", () => {
+  const config = parseConfig(
+    ["--result-ttl", "1.5", "--max-results", "7", "--pending-timeout", "0.5"],
+    {},
+  );
+  assert.deepEqual(
+    [config.resultTtlMs, config.maxResults, config.pendingTimeoutMs],
+    [1500, 7, 500],
+  );
+  assert.throws(
+    () => parseConfig(["--result-ttl", "0", "--max-results", "1.5", "--pending-timeout", "x"], {}),
+    (error) => {
+      assert.ok(error instanceof ConfigError);
+      assert.deepEqual(error.problems, [
+        '--result-ttl must be seconds from 1 to 86400, got "0"',
+        '--max-results must be an integer from 1 to 1000000, got "1.5"',
+        '--pending-timeout must be seconds from 0.1 to 3600, got "x"',
+      ]);
+      return true;
+    },
+  );
+});
+
+Deno.test("USAGE lists the discovery flags", () => {
+  for (const flag of DISCOVERY_FLAGS) {
+    assert.ok(USAGE.includes(`  ${flag} `), `${flag} is in USAGE`);
+  }
+});
+
+const DISCOVERY_FLAGS = [
+  "--discovery",
+  "--targets",
+  "--service",
+  "--namespace",
+  "--port-name",
+  "--kubeconfig",
+  "--context",
+];

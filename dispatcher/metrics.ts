@@ -1,14 +1,15 @@
 /**
  * The dispatcher's metrics, in a registry of its own: the request counter the
  * autoscaler's rate policy reads, latency, the queue and the requests at
- * replicas (which its concurrency policy reads), retries, ejections and the
- * replica count.
+ * replicas (which its concurrency policy reads), retries, ejections, the
+ * replica count and the async jobs held.
  *
  * @module
  */
 
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import {
+  ASYNC_JOB_STATUSES,
   DISPATCHER,
   DISPATCHER_OUTCOMES,
   type DispatcherOutcome,
@@ -32,8 +33,10 @@ export interface DispatcherMetrics {
   retries: Counter<"decision">;
   /** Replicas set aside after failures in a row. */
   ejections: Counter;
-  /** Replicas in the target file now. */
+  /** Replicas known now, from the target file or the Service's EndpointSlices. */
   replicas: Gauge;
+  /** Async jobs held in the result store, by status: pending, done, failed. */
+  asyncJobs: Gauge<"status">;
 }
 
 /** The live state the gauges read at each scrape. */
@@ -76,6 +79,13 @@ export function createDispatcherMetrics(options: DispatcherMetricsOptions = {}):
     registers,
   });
   for (const decision of ["sent", "refused"]) retries.inc({ decision }, 0);
+  const asyncJobs = new Gauge({
+    name: DISPATCHER.asyncJobs,
+    help: "Async jobs held in the result store, by status (pending, done, failed)",
+    labelNames: ["status"],
+    registers,
+  });
+  for (const status of ASYNC_JOB_STATUSES) asyncJobs.set({ status }, 0);
 
   new Gauge({
     name: DISPATCHER.queueDepth,
@@ -134,9 +144,10 @@ export function createDispatcherMetrics(options: DispatcherMetricsOptions = {}):
     }),
     replicas: new Gauge({
       name: DISPATCHER.replicas,
-      help: "Model replicas the dispatcher knows from the target file",
+      help: "Model replicas the dispatcher knows now (target file or EndpointSlices)",
       registers,
     }),
+    asyncJobs,
   };
 }
 

@@ -18,6 +18,10 @@ Deno.test("createDispatcherMetrics() exports every series the autoscaler reads",
   }
   assert.match(text, /^dispatcher_queue_depth 2$/m);
   assert.match(text, /^dispatcher_replica_in_flight\{replica="a:1"\} 3$/m);
+  // Every async job status has a series before the first job.
+  for (const status of ["pending", "done", "failed"]) {
+    assert.match(text, new RegExp(`^dispatcher_async_jobs\\{status="${status}"\\} 0$`, "m"));
+  }
 });
 
 Deno.test("outcomeOf() sorts statuses into outcomes", () => {

@@ -1,21 +1,29 @@
 /**
- * Starts a complete dispatcher in this process: pool, target watcher, metrics
- * and HTTP server. The entry point and the tests both use it.
+ * Starts a complete dispatcher in this process: pool, replica discovery,
+ * metrics, the async API's result store and the HTTP server. The entry point
+ * and the tests both use it.
  *
  * @module
  */
 
 import { explainListenError } from "@common/listen_error.ts";
 import type { Logger } from "@common/log.ts";
+import { ASYNC_JOB_STATUSES } from "@common/metrics.ts";
 import { createApp } from "./app.ts";
+import { type AsyncApi, mountAsyncApi } from "./async_api.ts";
 import { BodyBudget } from "./body_budget.ts";
 import type { DispatcherConfig } from "./config.ts";
-import { createDispatch, type Dispatch } from "./dispatch.ts";
+import { type Discovery, startDiscovery } from "./discovery.ts";
+import { createDispatch, type Dispatch, type DispatchSetup } from "./dispatch.ts";
 import { DispatchQueue } from "./dispatch_queue.ts";
 import { createDispatcherMetrics, type DispatcherMetrics } from "./metrics.ts";
 import { ReplicaPool } from "./replica_pool.ts";
+import { ResultStore } from "./result_store.ts";
 import { RetryBudget } from "./retry_budget.ts";
-import { TargetWatcher } from "./target_watcher.ts";
+import type { TargetWatcher } from "./target_watcher.ts";
+
+/** The async API's routes, as the 404 answer lists them. */
+const ASYNC_ROUTES = ["POST /enqueue", "GET /result/:id"];
 
 /** Options of {@linkcode startDispatcher}. */
 export interface StartDispatcherOptions {
@@ -24,6 +32,8 @@ export interface StartDispatcherOptions {
   processMetrics?: boolean;
   /** Fallback re-read interval of the target file, in ms. @default 5000 */
   pollIntervalMs?: number;
+  /** Environment for the kubeconfig search of Kubernetes discovery. @default Deno.env */
+  env?: Record<string, string | undefined>;
 }
 
 /** A running dispatcher. */
@@ -33,19 +43,44 @@ export interface Dispatcher {
   /** Base URL, e.g. `http://127.0.0.1:9000`. */
   readonly url: string;
   readonly pool: ReplicaPool;
+  /** The running replica discovery, file or Kubernetes. */
+  readonly discovery: Discovery;
+  /**
+   * The target file watcher of file discovery.
+   *
+   * @throws {TypeError} when discovery is not `file`; use `discovery` then
+   */
   readonly watcher: TargetWatcher;
   readonly metrics: DispatcherMetrics;
   /** The requests waiting for a free replica. */
   readonly queue: DispatchQueue;
   /** The path of every classification (queue, balancing, retries), for other routes. */
   readonly dispatch: Dispatch;
-  /** Stops accepting, lets in-flight requests finish, then stops watching. */
+  /** Where async jobs (`POST /enqueue`) keep their outcome. */
+  readonly results: ResultStore;
+  /** The jobs started by `POST /enqueue`. */
+  readonly asyncJobs: AsyncApi;
+  /**
+   * Stops accepting, lets in-flight requests finish, fails the async jobs
+   * still pending (503 `shutting_down`) and waits for them to stop, then
+   * stops discovery.
+   */
   shutdown(): Promise<void>;
 }
 
 /**
- * Reads the target file, starts watching it, then listens. The "listening"
- * line, with the numeric `port`, is logged exactly once when the socket is open.
+ * Fills the pool from the chosen discovery (the target file, or the first
+ * list of EndpointSlices), keeps following it, then listens. The "listening"
+ * line, with the numeric `port` and the discovery in use, is logged exactly
+ * once when the socket is open.
+ *
+ * Async jobs get their own dispatch whose deadline is `pendingTimeoutMs`
+ * instead of `deadlineMs`: no client connection waits on them, so they may
+ * wait longer for a replica; the store's pending deadline is the same, so
+ * whichever notices first fails the job with 504.
+ *
+ * @throws {Error} when discovery cannot start (its message says what to
+ *   check) or the port cannot be opened
  */
 export async function startDispatcher(
   config: DispatcherConfig,
@@ -63,21 +98,20 @@ export async function startDispatcher(
     processMetrics: options.processMetrics,
     load: { queueDepth: () => queue.depth, replicas: () => pool.replicas() },
   });
-  const watcher = new TargetWatcher({
-    path: config.targetsFile,
+  const discovery = await startDiscovery(config, {
     pool,
     logger,
     pollIntervalMs: options.pollIntervalMs,
+    env: options.env,
     onChange: () => {
       metrics.replicas.set(pool.size);
       // New replicas are room for the requests waiting.
       queue.wake();
     },
   });
-  await watcher.start();
   metrics.replicas.set(pool.size);
 
-  const dispatch = createDispatch({
+  const setup: DispatchSetup = {
     pool,
     queue,
     budget: new RetryBudget({
@@ -89,14 +123,38 @@ export async function startDispatcher(
     retries: config.retries,
     upstreamTimeoutMs: config.upstreamTimeoutMs,
     deadlineMs: config.deadlineMs,
+  };
+  const dispatch = createDispatch(setup);
+  const dispatchLater = createDispatch({ ...setup, deadlineMs: config.pendingTimeoutMs });
+  const results = new ResultStore({
+    maxEntries: config.maxResults,
+    ttlMs: config.resultTtlMs,
+    pendingTimeoutMs: config.pendingTimeoutMs,
+    onChange: (counts) => {
+      for (const status of ASYNC_JOB_STATUSES) {
+        metrics.asyncJobs.set({ status }, counts[status]);
+      }
+    },
   });
+  const bodies = new BodyBudget(config.maxBufferedBytes);
   const app = createApp({
     dispatch,
     pool,
     metrics,
     logger,
     maxBodyBytes: config.maxBodyBytes,
-    bodies: new BodyBudget(config.maxBufferedBytes),
+    bodies,
+    moreRoutes: ASYNC_ROUTES,
+  });
+  // The store's signal aborts at the job's deadline and when the store closes
+  // at shutdown; the client that enqueued already has its 202 and is not
+  // connected anymore, so its request's signal must not stop the job.
+  const asyncJobs = mountAsyncApi(app, {
+    submit: (body, contentType, signal) => dispatchLater(body, contentType, { signal }),
+    store: results,
+    maxBodyBytes: config.maxBodyBytes,
+    logger,
+    uploads: bodies,
   });
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
@@ -107,13 +165,15 @@ export async function startDispatcher(
         logger.info("listening", {
           port,
           url: `http://${config.host}:${port}`,
-          targets: config.targetsFile,
+          discovery: discovery.kind,
+          ...discovery.source,
           replicas: pool.size,
         });
       },
     }, app.fetch);
   } catch (error) {
-    await watcher.close();
+    results.close();
+    await discovery.close();
     throw new Error(explainListenError(error, config.host, config.port), { cause: error });
   }
 
@@ -123,14 +183,26 @@ export async function startDispatcher(
     port,
     url: `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`,
     pool,
-    watcher,
+    discovery,
+    get watcher(): TargetWatcher {
+      if (discovery.kind === "file") return discovery.watcher;
+      throw new TypeError(
+        `Cannot give the target file watcher: discovery is ${discovery.kind}; use .discovery`,
+      );
+    },
     metrics,
     queue,
     dispatch,
+    results,
+    asyncJobs,
     shutdown: () => {
       stopping ??= (async () => {
         await server.shutdown();
-        await watcher.close();
+        // Nothing can enqueue anymore: fail what is pending, then wait until
+        // every job has let go of its replica and its upload bytes.
+        results.close();
+        await asyncJobs.settled();
+        await discovery.close();
       })();
       return stopping;
     },

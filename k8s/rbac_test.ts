@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createLogger } from "@common/log.ts";
 import { FakeKubeApi } from "../autoscaler/fake_kube_api.ts";
-import { loadKubeConfig } from "../autoscaler/kube_config.ts";
+import { loadKubeConfig } from "@common/kube_config.ts";
 import { KubernetesScaler } from "../autoscaler/kubernetes_scaler.ts";
 import {
   findApiCalls,

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { freePort } from "@common/free_port.ts";
 import { startService } from "@common/service_process.ts";
 import { waitForHttp } from "@common/wait_http.ts";
+import { FakeKubeApi } from "../autoscaler/fake_kube_api.ts";
 import { REPLICA_ENV } from "../model/replica_env.ts";
 import { testModelPath } from "../model/_test_model.ts";
 import { type CompileCommand, compileCommands } from "./dockerfile_check.ts";
@@ -85,6 +86,60 @@ Deno.test("the dispatcher binary's permissions serve with a target file", async 
       await dispatcher.stop();
     }
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the dispatcher binary's permissions follow EndpointSlices", async () => {
+  const command = await compiled("dispatcher/Dockerfile", "dispatcher/main.ts");
+  const dir = await Deno.makeTempDir({ prefix: "image-permissions-" });
+  // A loopback replica and a fake API server whose slice points at it.
+  const replica = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    () => Response.json({ predictions: [] }),
+  );
+  const fake = await FakeKubeApi.start({
+    endpointSlices: [{
+      namespace: "resnet",
+      name: "model-1",
+      service: "resnet-model",
+      endpoints: [{ addresses: ["127.0.0.1"], conditions: { ready: true } }],
+      ports: [{ name: "http", port: replica.addr.port }],
+    }],
+  });
+  const kubeconfig = await fake.writeKubeconfig(join(dir, "kubeconfig"), { namespace: "resnet" });
+  const lines: string[] = [];
+  try {
+    const dispatcher = await startService({
+      name: "dispatcher",
+      args: runArgs(command, [
+        "--port",
+        "0",
+        "--discovery",
+        "kubernetes",
+        "--service",
+        "resnet-model",
+        "--port-name",
+        "http",
+        "--kubeconfig",
+        kubeconfig,
+      ]),
+      onLine: (line) => lines.push(line),
+    });
+    try {
+      const response = await fetch(`http://127.0.0.1:${dispatcher.port}/classify`, {
+        method: "POST",
+        body: new Uint8Array([1, 2, 3]),
+      });
+      assert.equal(response.status, 200, await response.text());
+      assert.equal(response.headers.get("x-replica"), `127.0.0.1:${replica.addr.port}`);
+      assert.doesNotMatch(lines.join("\n"), PERMISSION_ERROR);
+    } finally {
+      await dispatcher.stop();
+    }
+  } finally {
+    await fake.close();
+    await replica.shutdown();
     await Deno.remove(dir, { recursive: true });
   }
 });
