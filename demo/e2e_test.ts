@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { createLogger } from "@common/log.ts";
+import { processesMentioning } from "@common/_test_processes.ts";
 import { sharedImages } from "@common/shared_images.ts";
 import { runLoad } from "../loadtest/run_load.ts";
 import { loadImages } from "../loadtest/images.ts";
@@ -22,21 +23,6 @@ async function buildSyntheticModel(path: string): Promise<void> {
     stderr: "inherit",
   }).output();
   assert.ok(status.success, "building the synthetic model failed");
-}
-
-/** Processes whose command line mentions `marker`, other than this one. */
-function processesMentioning(marker: string): string[] {
-  const found: string[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name) || Number(entry.name) === Deno.pid) continue;
-    try {
-      const cmdline = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).replaceAll("\0", " ");
-      if (cmdline.includes(marker)) found.push(`${entry.name}: ${cmdline.slice(0, 120)}`);
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return found;
 }
 
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number) {

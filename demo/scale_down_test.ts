@@ -19,6 +19,7 @@
 
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { processesMentioning } from "@common/_test_processes.ts";
 import { createLogger } from "@common/log.ts";
 import { MODEL } from "@common/metrics.ts";
 import { type ServiceProcess, startService } from "@common/service_process.ts";
@@ -56,21 +57,6 @@ interface StartedReplica {
   pid: number;
   address: string;
   log: LogRecord[];
-}
-
-/** Processes whose command line mentions `marker`, other than this one. */
-function processesMentioning(marker: string): string[] {
-  const found: string[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name) || Number(entry.name) === Deno.pid) continue;
-    try {
-      const cmdline = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).replaceAll("\0", " ");
-      if (cmdline.includes(marker)) found.push(`${entry.name}: ${cmdline.slice(0, 160)}`);
-    } catch {
-      // It ended while we looked.
-    }
-  }
-  return found;
 }
 
 /**

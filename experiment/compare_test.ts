@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { buildProfile } from "../loadtest/profile_build.ts";
+import { renderComparison } from "../loadtest/report.ts";
 import { RUN_RECORD_VERSION } from "../loadtest/run_record.ts";
 import { compareRuns, formatComparison } from "./compare.ts";
-import { renderComparisonHtml } from "./compare_html.ts";
+import { comparisonSection } from "./compare_html.ts";
 import type { ReplicaEvent } from "./fleet_metrics.ts";
 import { peakWindow } from "./profiles.ts";
 import { fleetFacts, type RunRecord } from "./run_policy.ts";
@@ -154,15 +155,29 @@ Deno.test("formatComparison() says which run was stopped early", () => {
   );
 });
 
-Deno.test("renderComparisonHtml() draws every run and escapes what it prints", () => {
+Deno.test("comparisonSection() holds every run's row and escapes what it prints", () => {
   const hostile = record("<b>latency</b>", [{ t: 0, replicas: 1 }, { t: 25, replicas: 2 }], [5]);
-  const runs = [FAST, hostile];
-  const html = renderComparisonHtml(compareRuns(runs, ["a", "b"], new Date(0)), runs);
-  assert.equal(html.match(/<svg /g)?.length, 3);
-  // One polyline per run in the replica and latency charts, one offered line.
-  assert.equal(html.match(/<polyline /g)?.length, 5);
+  const section = comparisonSection(compareRuns([FAST, hostile], ["a", "b"], new Date(0)));
+  const html = section.trustedHtml;
+  assert.equal(html.match(/<tr data-policy=/g)?.length, 2);
   assert.ok(!html.includes("<b>latency</b>"));
-  assert.match(html, /&#60;b&#62;latency&#60;\/b&#62;/);
+  assert.match(html, /<th>&#60;b&#62;latency&#60;\/b&#62;<\/th>/);
   // The fast run's row: its cost, peak and reaction times, in table cells.
   assert.match(html, /<td>186<\/td><td>3<\/td><td>2\.0<\/td><td>25\.0<\/td>/);
+  assert.match(html, /<td>503 x1<\/td>/);
+});
+
+Deno.test("compare.html is one page: the comparison table and the runs' charts", () => {
+  const runs = [FAST, SLOW];
+  const page = renderComparison(
+    runs.map((run) => ({ label: run.experiment.label, run })),
+    { sections: [comparisonSection(compareRuns(runs, ["a", "b"], new Date(0)))] },
+  );
+  assert.equal(page.match(/<table id="comparison">/g)?.length, 1);
+  assert.equal(page.match(/<table id="summary">/g)?.length, 1);
+  for (const chart of ["rate", "latency", "errors", "replicas"]) {
+    assert.ok(page.includes(`id="chart-${chart}"`), chart);
+  }
+  // Nothing links away: the page stands alone.
+  assert.doesNotMatch(page, /\bhref\s*=/i);
 });

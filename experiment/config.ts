@@ -145,12 +145,7 @@ export function parseConfig(args: string[], context: ConfigContext): ExperimentC
   const cooldownSeconds = integer("cooldown", values.cooldown ?? DEFAULTS.cooldown, 0, 3600);
 
   const profileText = values.profile ?? DEFAULTS.profile;
-  let profile: ProfileSpec | undefined;
-  try {
-    profile = parseProfile(profileText);
-  } catch (error) {
-    problems.push(`--profile: ${(error as Error).message}`);
-  }
+  const profile = parseProfile(profileText, problems);
 
   // The autoscaler's own parser judges each run's flags, so a value it would
   // refuse at start-up is refused here, before any run.

@@ -102,7 +102,7 @@ Deno.test("parseConfig() reports every problem at once, before any run", () => {
   ]);
   // The load tester words the profile's own problems; only their place is ours.
   const PROFILE_PROBLEM = problems.find((text) => text.startsWith("--profile: "));
-  assert.match(PROFILE_PROBLEM ?? "", /^--profile: Cannot build the spike profile: --peak .*-1/);
+  assert.match(PROFILE_PROBLEM ?? "", /^--profile: --peak must be .*, got "-1"$/);
   assert.deepEqual(problems, [
     '--policies: the value of "hpa:x" must be a number above 0',
     "--policies: expected NAME or NAME:VALUE with NAME one of rate, hpa, concurrency, " +

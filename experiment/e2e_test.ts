@@ -6,27 +6,14 @@
 
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { processesMentioning } from "@common/_test_processes.ts";
 import { sharedImages } from "@common/shared_images.ts";
 import type { Comparison } from "./compare.ts";
 import { replicaSeconds } from "./fleet_metrics.ts";
 import type { RunRecord } from "./run_policy.ts";
 
+const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
-
-/** Processes whose command line mentions `marker`, other than this one. */
-function processesMentioning(marker: string): string[] {
-  const found: string[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name) || Number(entry.name) === Deno.pid) continue;
-    try {
-      const cmdline = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).replaceAll("\0", " ");
-      if (cmdline.includes(marker)) found.push(`${entry.name}: ${cmdline.slice(0, 120)}`);
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return found;
-}
 
 Deno.test({
   name: "experiment runs rate and hpa:0.9 and compares them consistently with their runs",
@@ -90,8 +77,11 @@ Deno.test({
       assert.ok(run.timeline.length >= 10, `${row.label}: ${run.timeline.length} seconds`);
     }
     const html = await Deno.readTextFile(`${out}/compare.html`);
-    assert.match(html, /hpa:0\.9/);
-    assert.match(html, /<svg/);
+    assert.match(html, /<tr data-policy="hpa:0\.9">/);
+    // One page: the table, then the charts, titled with where replica counts came from.
+    assert.ok(html.indexOf('<table id="comparison">') < html.indexOf('id="chart-replicas"'));
+    assert.ok(html.includes('"title":"Replicas (target file)"'), "replicas chart title");
+    assert.ok(!(await exists(`${out}/runs.html`)), "no second page");
     assert.deepEqual(processesMentioning(out), []);
     await Deno.remove(dir, { recursive: true });
   },

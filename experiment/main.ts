@@ -24,7 +24,7 @@ import { type ImageFile, loadImages } from "../loadtest/images.ts";
 import { profileSeconds } from "../loadtest/profile.ts";
 import { renderComparison } from "../loadtest/report.ts";
 import { compareRuns, formatComparison } from "./compare.ts";
-import { renderComparisonHtml } from "./compare_html.ts";
+import { comparisonSection } from "./compare_html.ts";
 import { parseConfig, USAGE } from "./config.ts";
 import { runFolderName } from "./policy_spec.ts";
 import { runPolicy, type RunRecord } from "./run_policy.ts";
@@ -146,20 +146,20 @@ if (records.length > 0) {
     `${config.outDir}/compare.json`,
     JSON.stringify(comparison, null, 2) + "\n",
   );
+  // One page: the comparison table, then the load tester's charts with the
+  // runs overlaid and its summary of every percentile and error kind.
   await Deno.writeTextFile(
     `${config.outDir}/compare.html`,
-    renderComparisonHtml(comparison, records),
-  );
-  // The load tester's own page shows every percentile and error kind per run.
-  await Deno.writeTextFile(
-    `${config.outDir}/runs.html`,
     renderComparison(
       records.map((record) => ({ label: record.experiment.label, run: record })),
-      { title: `Autoscaling experiment: ${config.profileText}` },
+      {
+        title: `Autoscaling experiment: ${config.profileText}`,
+        sections: [comparisonSection(comparison)],
+      },
     ),
   );
   print(`\n${formatComparison(comparison)}`);
-  print(`\nWrote ${config.outDir}/compare.json, compare.html and runs.html`);
+  print(`\nWrote ${config.outDir}/compare.json and compare.html`);
 }
 if (stopping.signal.aborted) exitCode = 130;
 Deno.exit(exitCode);

@@ -5,8 +5,14 @@
  * @module
  */
 
-import { profileSeconds, type ProfileSpec, rateAt } from "../loadtest/profile.ts";
-import { buildProfile, parseProfileFlag, type ProfileSettings } from "../loadtest/profile_build.ts";
+import { parseLoadShape } from "../loadtest/config_profile.ts";
+import {
+  profileArrivalCount,
+  profileSeconds,
+  type ProfileSpec,
+  rateAt,
+} from "../loadtest/profile.ts";
+import { parseProfileFlag } from "../loadtest/profile_build.ts";
 import type { RateStep } from "../loadtest/schedule.ts";
 
 /** The stretch of a profile at its highest rate, in seconds from the start. */
@@ -20,24 +26,37 @@ export interface PeakWindow {
 }
 
 /**
- * Reads `--profile` text the way `deno task load` does. Recorded traces are
- * refused: they need a file, which the experiment does not take.
- *
- * @throws {SyntaxError} or {RangeError} saying what is wrong with the text
+ * Reads `--profile` text with the load tester's own parser, so that a text
+ * means the same load to both tools and is refused with the same words.
+ * Recorded traces are refused: they need a file, which the experiment does
+ * not take. Pushes a sentence per problem onto `problems` and returns
+ * undefined when there is any.
  */
-export function parseProfile(text: string): ProfileSpec {
-  const { name, values } = parseProfileFlag(text);
+export function parseProfile(text: string, problems: string[]): ProfileSpec | undefined {
+  const found: string[] = [];
+  let name: string | undefined;
+  try {
+    name = parseProfileFlag(text).name;
+  } catch {
+    // parseLoadShape reads the text again below and words the problem.
+  }
   if (name === "trace") {
-    throw new RangeError("Cannot use a trace in an experiment: choose another profile");
+    found.push("Cannot use a trace in an experiment: choose another profile");
+  } else {
+    const shape = parseLoadShape({ profile: text }, found, noFiles);
+    const spec = shape?.profile ?? undefined;
+    if (spec !== undefined && profileArrivalCount(spec) === 0) {
+      found.push(`the ${spec.kind} profile schedules no arrival at all: raise its rates`);
+    }
+    if (found.length === 0) return spec;
   }
-  const settings: Record<string, number | string> = {};
-  for (const [key, value] of Object.entries(values)) {
-    const camel = key.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
-    if (camel === "steps") settings.steps = value;
-    else if (value.trim() !== "" && Number.isFinite(Number(value))) settings[camel] = Number(value);
-    else throw new RangeError(`Cannot read --profile "${text}": ${key} must be a number`);
-  }
-  return buildProfile(name, settings as ProfileSettings);
+  problems.push(...found.map((problem) => `--profile: ${problem}`));
+  return undefined;
+}
+
+// Only a trace reads a file, and a trace is refused before this is reached.
+function noFiles(path: string): string {
+  throw new RangeError(`Cannot read ${path}: an experiment reads no load from a file`);
 }
 
 // Resolution at which profiles without steps are scanned for their peak.

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { parseLoadShape } from "../loadtest/config_profile.ts";
 import { buildProfile } from "../loadtest/profile_build.ts";
 import { parseProfile, peakWindow } from "./profiles.ts";
 
@@ -20,12 +21,49 @@ Deno.test("peakWindow() finds where each kind of profile is highest", async (t) 
   });
 });
 
-Deno.test("parseProfile() reads the load tester's --profile text", () => {
-  const spike = parseProfile("spike:rate=2,peak=14,spike-at=5,spike-for=10,duration=30");
-  assert.deepEqual(spike, { kind: "spike", rate: 2, peak: 14, at: 5, for: 10, seconds: 30 });
-  assert.throws(() => parseProfile("spike:peak=fast"), {
-    name: "RangeError",
-    message: 'Cannot read --profile "spike:peak=fast": peak must be a number',
+Deno.test("parseProfile() reads --profile text as the load tester does", async (t) => {
+  const parse = (text: string) => {
+    const problems: string[] = [];
+    return { spec: parseProfile(text, problems), problems };
+  };
+
+  await t.step("a valid text gives the same profile as deno task load", () => {
+    for (
+      const text of ["spike", "spike:rate=2,peak=14,spike-at=5,duration=30", "step:1:3,6:5"]
+    ) {
+      const loadtest = parseLoadShape({ profile: text }, []);
+      assert.deepEqual(parse(text), { spec: loadtest?.profile, problems: [] }, text);
+    }
+    assert.deepEqual(parse("ramp:from=1,to=4,duration=10").spec, {
+      kind: "ramp",
+      from: 1,
+      to: 4,
+      seconds: 10,
+    });
   });
-  assert.throws(() => parseProfile("sawtooth"), SyntaxError);
+
+  await t.step("a bad text is refused in the load tester's words", () => {
+    for (const text of ["spike:peak=fast", "sawtooth", "ramp:peak=3", "spike:rate=-1"]) {
+      const loadtest: string[] = [];
+      parseLoadShape({ profile: text }, loadtest);
+      assert.ok(loadtest.length > 0, text);
+      assert.deepEqual(parse(text), {
+        spec: undefined,
+        problems: loadtest.map((problem) => `--profile: ${problem}`),
+      });
+    }
+    assert.deepEqual(parse("spike:peak=fast").problems, [
+      "--profile: --peak must be a number of requests per second from 0, at most 100000, " +
+      'got "fast"',
+    ]);
+  });
+
+  await t.step("what only an experiment refuses", () => {
+    assert.deepEqual(parse("trace").problems, [
+      "--profile: Cannot use a trace in an experiment: choose another profile",
+    ]);
+    assert.deepEqual(parse("ramp:from=0,to=0,duration=5").problems, [
+      "--profile: the ramp profile schedules no arrival at all: raise its rates",
+    ]);
+  });
 });

@@ -220,6 +220,8 @@ export async function runPolicy(options: RunPolicyOptions): Promise<RunRecord> {
       thinkTimeMs: null,
       ...LOAD_LIMITS,
       prometheusUrl: system.prometheusUrl,
+      // The sampler reads the autoscaler's target file, not Prometheus.
+      replicaSource: "target file",
       images: { dir: options.imageDir, count: options.images.length },
     },
     timeline,

@@ -50,6 +50,7 @@ export async function recordRun(options: RecordRunOptions): Promise<RunRecord> {
       requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
       drainTimeoutMs: options.drainTimeoutMs ?? 30_000,
       prometheusUrl: prometheusUrl ?? null,
+      ...(prometheusUrl ? { replicaSource: "Prometheus" } : {}),
       images: { dir: imagesDir, count: options.images.length },
     },
     timeline,

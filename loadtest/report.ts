@@ -13,15 +13,29 @@ import type { RunRecord } from "./run_record.ts";
 
 export type { LabelledRun };
 
+/**
+ * A part of the page that the caller writes, e.g. a table of its own figures.
+ * The heading is text and the page escapes it; the body is HTML and goes in
+ * as it is, so the caller must escape every value it puts into it.
+ */
+export interface ReportSection {
+  /** Plain text, escaped by the page. */
+  heading: string;
+  /** HTML trusted as it is: no script, nothing fetched (the page is self-contained). */
+  trustedHtml: string;
+}
+
 /** Options of {@linkcode renderReport} and {@linkcode renderComparison}. */
 export interface ReportOptions {
   /** Page title. @default "Load test report" or "Load test comparison" */
   title?: string;
+  /** Sections placed after the runs' descriptions, before the charts. @default [] */
+  sections?: readonly ReportSection[];
 }
 
 /** The page of one run: charts, summary and settings. */
 export function renderReport(run: RunRecord, options: ReportOptions = {}): string {
-  return renderPage([{ label: "run", run }], options.title ?? "Load test report");
+  return renderPage([{ label: "run", run }], options.title ?? "Load test report", options);
 }
 
 /**
@@ -44,10 +58,14 @@ export function renderComparison(
       `Cannot render a comparison: expected distinct labels, got "${twice}" twice`,
     );
   }
-  return renderPage(runs, options.title ?? "Load test comparison");
+  return renderPage(runs, options.title ?? "Load test comparison", options);
 }
 
-function renderPage(runs: readonly LabelledRun[], title: string): string {
+function renderPage(
+  runs: readonly LabelledRun[],
+  title: string,
+  { sections = [] }: ReportOptions,
+): string {
   const charts = buildCharts(runs);
   // "<" escaped keeps a label such as "</script>" from ending the data block.
   const data = JSON.stringify({ charts, runs }).replace(/</g, "\\u003c");
@@ -56,12 +74,13 @@ function renderPage(runs: readonly LabelledRun[], title: string): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escape(title)}</title>
+<title>${escapeHtml(title)}</title>
 <style>${STYLE}</style>
 </head>
 <body>
-<h1>${escape(title)}</h1>
+<h1>${escapeHtml(title)}</h1>
 <p class="meta">${runs.map(({ label, run }) => describe(label, run, runs.length)).join("<br>")}</p>
+${sections.map(sectionBox).join("\n")}
 <noscript><p>The charts are drawn by this page's script; allow scripts to see them.</p></noscript>
 ${charts.map(chartBox).join("\n")}
 <h2>Summary</h2>
@@ -73,8 +92,15 @@ ${summaryTable(runs)}
 `;
 }
 
+function sectionBox(section: ReportSection): string {
+  return `<section class="extra"><h2>${escapeHtml(section.heading)}</h2>\n` +
+    `${section.trustedHtml}\n</section>`;
+}
+
 function chartBox(chart: Chart): string {
-  return `<section class="chart" id="chart-${chart.id}"><h2>${escape(chart.title)}</h2></section>`;
+  return `<section class="chart" id="chart-${chart.id}"><h2>${
+    escapeHtml(chart.title)
+  }</h2></section>`;
 }
 
 function describe(label: string, run: RunRecord, count: number): string {
@@ -82,8 +108,10 @@ function describe(label: string, run: RunRecord, count: number): string {
   const how = s.mode === "closed"
     ? `closed loop, ${s.users} users, think ${s.thinkTimeMs} ms`
     : `open loop, ${describeProfile(s.profile)}`;
-  const name = count > 1 ? `<b>${escape(label)}</b>: ` : "";
-  return `${name}${escape(how)} against ${escape(s.url)}, started ${escape(run.startedAt)}`;
+  const name = count > 1 ? `<b>${escapeHtml(label)}</b>: ` : "";
+  return `${name}${escapeHtml(how)} against ${escapeHtml(s.url)}, started ${
+    escapeHtml(run.startedAt)
+  }`;
 }
 
 /** A short text form of a profile, e.g. `spike 4/s, 20/s at 20 s for 10 s, 60 s`. */
@@ -125,12 +153,14 @@ const COLUMNS: [string, (run: RunRecord) => string][] = [
 ];
 
 function summaryTable(runs: readonly LabelledRun[]): string {
-  const head = ["run", ...COLUMNS.map(([name]) => name)].map((n) => `<th>${escape(n)}</th>`);
+  const head = ["run", ...COLUMNS.map(([name]) => name)].map((n) => `<th>${escapeHtml(n)}</th>`);
   const rows = runs.map(({ label, run }) => {
     const cells = COLUMNS.map(([name, cell]) =>
-      `<td data-column="${escape(name)}">${escape(cell(run))}</td>`
+      `<td data-column="${escapeHtml(name)}">${escapeHtml(cell(run))}</td>`
     );
-    return `<tr data-run="${escape(label)}"><th>${escape(label)}</th>${cells.join("")}</tr>`;
+    return `<tr data-run="${escapeHtml(label)}"><th>${escapeHtml(label)}</th>${
+      cells.join("")
+    }</tr>`;
   });
   return `<table id="summary"><thead><tr>${head.join("")}</tr></thead>` +
     `<tbody>${rows.join("\n")}</tbody></table>`;
@@ -145,7 +175,8 @@ function errorText(errors: Record<string, number>): string {
   return entries.length === 0 ? "-" : entries.map(([k, n]) => `${k} x${n}`).join(", ");
 }
 
-function escape(text: string): string {
+/** `text` with `& < > " '` replaced by character references, safe in HTML text and attributes. */
+export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 

@@ -84,6 +84,26 @@ Deno.test({
         assert.deepEqual(Object.keys(drawnSeries(dom)).sort(), charted.sort());
       });
 
+      await t.step("a comparison with the caller's own section", async () => {
+        const counted = sampleRecord();
+        counted.settings.replicaSource = "target file";
+        const runs = [{ label: "a", run: counted }, { label: "b", run: counted }];
+        const page = join(dir, "sections.html");
+        await Deno.writeTextFile(
+          page,
+          renderComparison(runs, {
+            sections: [{ heading: "Policies", trustedHtml: '<table id="ours"></table>' }],
+          }),
+        );
+        const dom = await dumpDom(page);
+
+        // The section sits in the page and the script still draws every chart.
+        assert.match(dom, /<body[^>]*data-drawn="4"/);
+        assert.match(dom, /<h2>Policies<\/h2>\s*<table id="ours">/);
+        assert.deepEqual(drawnSeries(dom), expectedSeries(runs));
+        assert.match(dom, /<title>Replicas \(target file\)<\/title>/);
+      });
+
       await t.step("a screenshot", async () => {
         const png = join(dir, "run.png");
         await screenshot(join(dir, "run.html"), png, { width: 800, height: 600 });

@@ -54,7 +54,7 @@ export function buildCharts(runs: readonly LabelledRun[]): Chart[] {
     { id: "rate", title: "Offered and achieved rate", unit: "req/s", series: [] },
     { id: "latency", title: "Latency of ok answers, per second", unit: "ms", series: [] },
     { id: "errors", title: "Failures per second, by kind", unit: "failures/s", series: [] },
-    { id: "replicas", title: "Replicas up (Prometheus)", unit: "replicas", series: [] },
+    { id: "replicas", title: replicasTitle(runs), unit: "replicas", series: [] },
   ];
   for (const { label, run } of runs) {
     charts[0].series.push(
@@ -82,4 +82,21 @@ export function errorKinds(run: RunRecord): string[] {
   const kinds = new Set<string>();
   for (const point of run.timeline) for (const kind of Object.keys(point.errors)) kinds.add(kind);
   return [...kinds].sort();
+}
+
+/**
+ * Where a run's replica counts came from, as its record names it: the
+ * `replicaSource` setting, or for records without one, Prometheus when the
+ * run asked one; null when the record names no source.
+ */
+export function replicaSource(run: RunRecord): string | null {
+  const { replicaSource, prometheusUrl } = run.settings;
+  return replicaSource ?? (prometheusUrl === null ? null : "Prometheus");
+}
+
+// A comparison of runs that counted replicas differently names every source.
+function replicasTitle(runs: readonly LabelledRun[]): string {
+  const sources = [...new Set(runs.map(({ run }) => replicaSource(run)))]
+    .filter((source) => source !== null);
+  return sources.length === 0 ? "Replicas" : `Replicas (${sources.join(", ")})`;
 }

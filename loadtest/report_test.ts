@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { sampleRecord } from "./_sample_run.ts";
-import { renderComparison, renderReport } from "./report.ts";
+import { escapeHtml, renderComparison, renderReport } from "./report.ts";
 import { buildCharts } from "./report_charts.ts";
+import type { RunRecord } from "./run_record.ts";
 
 Deno.test("buildCharts() makes one series per measure, gaps left out", () => {
   const charts = buildCharts([{ label: "run", run: sampleRecord() }]);
@@ -65,4 +66,45 @@ Deno.test("renderComparison() refuses no runs and repeated labels", () => {
     name: "RangeError",
     message: 'Cannot render a comparison: expected distinct labels, got "x" twice',
   });
+});
+
+Deno.test("buildCharts() titles the replicas chart with the source the records name", () => {
+  const title = (...runs: RunRecord[]) =>
+    buildCharts(runs.map((run, i) => ({ label: `r${i}`, run })))
+      .find((chart) => chart.id === "replicas")!.title;
+  const asked = sampleRecord();
+  asked.settings.prometheusUrl = "http://127.0.0.1:9090";
+  const targets = sampleRecord();
+  targets.settings.prometheusUrl = "http://127.0.0.1:9090";
+  targets.settings.replicaSource = "target file";
+
+  // A record from before replicaSource: Prometheus when it asked one, else nothing named.
+  assert.equal(title(asked), "Replicas (Prometheus)");
+  assert.equal(title(sampleRecord()), "Replicas");
+  assert.equal(title(targets), "Replicas (target file)");
+  assert.equal(title(targets, targets), "Replicas (target file)");
+  assert.equal(title(asked, targets), "Replicas (Prometheus, target file)");
+});
+
+Deno.test("renderComparison() puts the caller's sections before the charts", () => {
+  const run = sampleRecord();
+  const page = renderComparison([{ label: "a", run }, { label: "b", run }], {
+    sections: [{
+      heading: "Ours <&>",
+      trustedHtml: '<table id="ours"><tr><td>7</td></tr></table>',
+    }],
+  });
+  // The heading is text, escaped; the body is trusted HTML, kept as it is.
+  assert.ok(page.includes("<h2>Ours &#60;&#38;&#62;</h2>"));
+  const ours = page.indexOf('<table id="ours"><tr><td>7</td></tr></table>');
+  assert.ok(ours > page.indexOf("<h1>"), "after the page heading");
+  assert.ok(ours < page.indexOf('id="chart-rate"'), "before the first chart");
+  assert.ok(!renderComparison([{ label: "a", run }]).includes('class="extra"'));
+});
+
+Deno.test("escapeHtml() leaves no character that could end text or an attribute", () => {
+  assert.equal(
+    escapeHtml(`<a href="x" title='y'>&</a>`),
+    "&#60;a href=&#34;x&#34; title=&#39;y&#39;&#62;&#38;&#60;/a&#62;",
+  );
 });

@@ -26,8 +26,15 @@ export interface RunSettings {
   maxOutstanding: number;
   requestTimeoutMs: number;
   drainTimeoutMs: number;
-  /** Where replica counts came from; null without --prometheus. */
+  /** The Prometheus asked for replica counts; null without --prometheus. */
   prometheusUrl: string | null;
+  /**
+   * Where `timeline[].replicas` came from, in words fit for a chart title,
+   * e.g. `Prometheus` or `target file`. Optional, so version 1 records
+   * written before it still read; without it the counts came from
+   * Prometheus when `prometheusUrl` is set.
+   */
+  replicaSource?: string;
   /** The folder of images and how many were sent in turn. */
   images: { dir: string; count: number };
 }
@@ -52,7 +59,7 @@ export interface TimelinePoint {
   p99Ms: number | null;
   /** Requests awaiting an answer at the end of the interval. */
   outstanding: number;
-  /** Replicas up per Prometheus; null without --prometheus or an answer. */
+  /** Replicas per `settings.replicaSource`; null without a source or an answer. */
   replicas: number | null;
 }
 
@@ -171,6 +178,7 @@ export function checkRunRecord(value: unknown): RunRecord {
     number(settings, key, "settings");
   }
   object(settings.images, "settings.images");
+  if (settings.replicaSource !== undefined) string(settings, "replicaSource", "settings");
 
   if (!Array.isArray(root.timeline)) fail("timeline", "an array", root.timeline);
   (root.timeline as unknown[]).forEach((entry, i) => {

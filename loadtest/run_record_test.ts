@@ -7,6 +7,14 @@ Deno.test("parseRunRecord() reads back what JSON.stringify wrote", () => {
   assert.deepEqual(parseRunRecord(JSON.stringify(record)), record);
 });
 
+Deno.test("parseRunRecord() reads a record with and without its replica source", () => {
+  const record = sampleRecord();
+  record.settings.replicaSource = "target file";
+  assert.equal(parseRunRecord(JSON.stringify(record)).settings.replicaSource, "target file");
+  // Records written before the field existed are still version 1 and still read.
+  assert.equal(parseRunRecord(JSON.stringify(sampleRecord())).settings.replicaSource, undefined);
+});
+
 Deno.test("parseRunRecord() names the first field that does not fit", async (t) => {
   const cases: [string, (r: Record<string, unknown>) => void, string][] = [
     ["wrong version", (r) => r.version = 2, "version: expected 1 (this reader's version), got 2"],
@@ -24,6 +32,11 @@ Deno.test("parseRunRecord() names the first field that does not fit", async (t) 
       "missing mode",
       (r) => delete (r.settings as Record<string, unknown>).mode,
       'settings.mode: expected "open" or "closed", got nothing',
+    ],
+    [
+      "replica source not text",
+      (r) => ((r.settings as Record<string, unknown>).replicaSource = 3),
+      "settings.replicaSource: expected a string, got 3",
     ],
     [
       "timeline not a list",
