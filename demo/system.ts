@@ -6,6 +6,7 @@
  * @module
  */
 
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort, portIsFree } from "@common/free_port.ts";
 import type { Logger } from "@common/log.ts";
@@ -57,7 +58,10 @@ export interface System {
  * On failure, whatever was already started is stopped before the error is thrown.
  */
 export async function startSystem(options: SystemOptions): Promise<System> {
-  const { runDir, logger } = options;
+  const { logger } = options;
+  // Prometheus reads a relative file_sd path from its configuration file's
+  // folder, not from here: every path handed on is absolute.
+  const runDir = resolve(options.runDir);
   const targetsFile = `${runDir}/targets/model.json`;
   const logDir = `${runDir}/logs`;
   await Deno.mkdir(`${runDir}/targets`, { recursive: true });
@@ -145,7 +149,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     pids.push(prometheus.pid);
 
     await raceExit(fleet, autoscaler, "starting the minimum fleet");
-    await waitForScrape(prometheusUrl);
+    await waitForScrape(prometheusUrl, logDir);
     logger.info("system ready", {
       dispatcher: `http://127.0.0.1:${dispatcher.port}`,
       prometheus: prometheusUrl,
@@ -186,7 +190,11 @@ async function raceExit(work: Promise<void>, child: ServiceProcess, doing: strin
 
 // Load must not start before Prometheus has data, or the first decisions see
 // no rate at all; this waits for the first successful scrape of a replica.
-async function waitForScrape(prometheusUrl: string, timeoutMs = 60_000): Promise<void> {
+async function waitForScrape(
+  prometheusUrl: string,
+  logDir: string,
+  timeoutMs = 60_000,
+): Promise<void> {
   const url = `${prometheusUrl}/api/v1/query?query=${encodeURIComponent(replicasUp())}`;
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -194,5 +202,8 @@ async function waitForScrape(prometheusUrl: string, timeoutMs = 60_000): Promise
     if (body?.data?.result?.length > 0) return;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  throw new Error(`Cannot see a replica in Prometheus within ${timeoutMs} ms: check its log`);
+  throw new Error(
+    `Cannot see a replica in Prometheus within ${timeoutMs} ms: look for errors about the ` +
+      `target file in ${logDir}/prometheus.log, and at the replica logs beside it`,
+  );
 }

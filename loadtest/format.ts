@@ -17,8 +17,8 @@ function ms(value: number | null): string {
   return value === null ? "    - ms" : `${value.toFixed(0).padStart(5)} ms`;
 }
 
-function ms1(value: number): string {
-  return `${value.toFixed(1)} ms`;
+function num1(value: number): string {
+  return value.toFixed(1);
 }
 
 /**
@@ -50,9 +50,10 @@ export function formatSummary(summary: LoadSummary): string {
     `rate: ${summary.achievedRate.toFixed(2)} ok/s achieved, ` +
     `${summary.offeredRate.toFixed(2)}/s offered`,
     latency
-      ? `latency of ok answers: p50 ${ms1(latency.p50)}, p90 ${ms1(latency.p90)}, ` +
-        `p95 ${ms1(latency.p95)}, p99 ${ms1(latency.p99)}, p99.9 ${ms1(latency.p999)}, ` +
-        `max ${ms1(latency.max)}`
+      // Units once, at the end, so the six figures fit an 80-column terminal.
+      ? `latency of ok answers (ms): p50 ${num1(latency.p50)}, p90 ${num1(latency.p90)}, ` +
+        `p95 ${num1(latency.p95)}, p99 ${num1(latency.p99)}, p99.9 ${num1(latency.p999)}, ` +
+        `max ${num1(latency.max)}`
       : "latency of ok answers: none answered",
     `errors: ${formatErrors(summary.errors)}`,
   ].join("\n");
