@@ -20,7 +20,7 @@
 import { fileURLToPath } from "node:url";
 import type { Logger } from "@common/log.ts";
 import { type ServiceProcess, startService } from "@common/service_process.ts";
-import { REPLICA_ENV } from "../model/replica_env.ts";
+import { REPLICA_ENV } from "@common/replica_env.ts";
 import { writeTargets } from "@common/targets.ts";
 import { waitForHttp } from "@common/wait_http.ts";
 import type { Scaler } from "./scaler.ts";

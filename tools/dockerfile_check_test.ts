@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { DEFAULTS as AUTOSCALER_DEFAULTS } from "../autoscaler/config.ts";
 import { DEFAULTS as DISPATCHER_DEFAULTS } from "../dispatcher/config.ts";
 import { DEFAULTS as MODEL_DEFAULTS } from "../model/config.ts";
-import { REPLICA_ENV } from "../model/replica_env.ts";
+import { REPLICA_ENV } from "@common/replica_env.ts";
 import {
   checkDockerfile,
   compileCommands,

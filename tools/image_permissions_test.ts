@@ -13,7 +13,7 @@ import { freePort } from "@common/free_port.ts";
 import { startService } from "@common/service_process.ts";
 import { waitForHttp } from "@common/wait_http.ts";
 import { FakeKubeApi } from "../autoscaler/fake_kube_api.ts";
-import { REPLICA_ENV } from "../model/replica_env.ts";
+import { REPLICA_ENV } from "@common/replica_env.ts";
 import { testModelPath } from "../model/_test_model.ts";
 import { type CompileCommand, compileCommands } from "./dockerfile_check.ts";
 import { parseDockerfile, splitStages } from "./dockerfile_parse.ts";

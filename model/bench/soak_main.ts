@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { sharedImages } from "@common/shared_images.ts";
 import { startService } from "@common/service_process.ts";
-import { REPLICA_ENV } from "../replica_env.ts";
+import { REPLICA_ENV } from "@common/replica_env.ts";
 import { waitForHttp } from "@common/wait_http.ts";
 import { writeLine } from "@common/write_line.ts";
 import { mixedUploads, soak } from "./mixed_inputs.ts";
