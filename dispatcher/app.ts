@@ -25,6 +25,8 @@ export interface AppOptions {
   logger: Logger;
   /** Largest accepted body, in bytes. */
   maxBodyBytes: number;
+  /** How long a whole upload may take to arrive, in ms. @default 30000 */
+  bodyTimeoutMs?: number;
   /** Bytes of bodies held at once. */
   bodies: BodyBudget;
   /** Routes mounted on the app elsewhere (e.g. the async API), listed in 404 answers. */
@@ -71,7 +73,10 @@ export function createApp(options: AppOptions): Hono {
     try {
       const deadlineMs = requestedDeadline(c.req.header("x-deadline-ms"));
       giveBack = reserve(declaredLength(c.req.header("content-length")), options);
-      const body = await readBody(c.req.raw, { maxBytes: options.maxBodyBytes });
+      const body = await readBody(c.req.raw, {
+        maxBytes: options.maxBodyBytes,
+        timeoutMs: options.bodyTimeoutMs,
+      });
       // Counted by dispatch itself, like every other caller's requests.
       return await dispatch(body, c.req.header("content-type") ?? null, {
         signal,
@@ -103,17 +108,14 @@ export function createApp(options: AppOptions): Hono {
   // their deadline, and get 503 with Retry-After if none appears.
   app.get("/readyz", (c) => c.json({ status: "ready", replicas: pool.size }));
 
-  app.notFound(() =>
-    new HttpError(404, "not_found", "Cannot find this route", {
-      accepted: [
-        "POST /classify",
-        ...(options.moreRoutes ?? []),
-        "GET /metrics",
-        "GET /healthz",
-        "GET /readyz",
-      ],
-    }).response()
-  );
+  const routes = [
+    "POST /classify",
+    ...(options.moreRoutes ?? []),
+    "GET /metrics",
+    "GET /healthz",
+    "GET /readyz",
+  ];
+  app.notFound((c) => notFound(routes, c.req.method, c.req.path));
   app.onError((error) => errorResponse(error, logger));
   return app;
 }
@@ -128,4 +130,39 @@ function errorResponse(error: unknown, logger: Logger): Response {
   if (error instanceof HttpError) return error.response();
   logger.error("request failed", { error });
   return new HttpError(500, "internal", "The dispatcher failed; see its log").response();
+}
+
+/**
+ * A 405 with `Allow` when the path is known under other methods, else a 404;
+ * both list the routes that exist. GET routes answer HEAD too (Hono does).
+ */
+function notFound(routes: readonly string[], method: string, path: string): Response {
+  const allowed = routes.flatMap((route) => {
+    const [routeMethod, pattern] = route.split(" ");
+    return matches(pattern, path) ? [routeMethod] : [];
+  });
+  if (allowed.length === 0) {
+    return new HttpError(404, "not_found", `Cannot find the route ${method} ${path}`, {
+      accepted: [...routes],
+    }).response();
+  }
+  if (allowed.includes("GET")) allowed.push("HEAD");
+  const allow = allowed.join(", ");
+  return new HttpError(
+    405,
+    "method_not_allowed",
+    `Cannot answer ${method} on ${path}: it takes ${allow}`,
+    {
+      accepted: routes.filter((route) => matches(route.split(" ")[1], path)),
+      headers: { allow },
+    },
+  ).response();
+}
+
+/** Whether `path` fits a route pattern whose `:name` parts match one segment. */
+function matches(pattern: string, path: string): boolean {
+  const wanted = pattern.split("/");
+  const got = path.split("/");
+  return wanted.length === got.length &&
+    wanted.every((part, i) => part.startsWith(":") ? got[i] !== "" : part === got[i]);
 }

@@ -62,6 +62,7 @@ export interface AsyncApi {
 /** What `POST /enqueue` accepts, as error answers list it. */
 export const ENQUEUE_ACCEPTED = [
   'Content-Type: application/json with {"data": "<base64 of the image file>"}',
+  '"data" may start with a data URL prefix "data:image/<type>;base64,"',
 ];
 
 /** Type the decoded image is submitted with: the replica reads the format from the bytes. */
@@ -122,7 +123,7 @@ export function mountAsyncApi(app: Hono, options: AsyncApiOptions): AsyncApi {
   app.post("/enqueue", async (c) => {
     let giveBack: (() => void) | undefined;
     try {
-      refuseRawImages(c.req.header("content-type"));
+      requireJson(c.req.header("content-type"));
       // Refuse before reading: an upload the store cannot keep is wasted.
       const early = store.check();
       if (early) throw storeRefusal(early);
@@ -278,15 +279,20 @@ async function readCapped(
   return body;
 }
 
-/** @throws {HttpError} 415 for raw image bodies, which belong to `POST /classify` */
-function refuseRawImages(contentType: string | undefined): void {
+/**
+ * @throws {HttpError} 415 unless the body is declared `application/json`
+ *   (parameters such as charset allowed); raw images belong to `POST /classify`
+ */
+function requireJson(contentType: string | undefined): void {
   const type = (contentType ?? "").split(";")[0].trim().toLowerCase();
-  if (!type.startsWith("image/") && type !== "application/octet-stream") return;
+  if (type === "application/json") return;
+  const raw = type.startsWith("image/") || type === "application/octet-stream";
+  const seen = type === "" ? "no Content-Type" : `Content-Type ${type}`;
   throw new HttpError(
     415,
     "unsupported_content_type",
-    `Cannot take a raw image (${type}) here: /enqueue reads a JSON envelope; wrap the base64 ` +
-      "image in it, or send the raw bytes to POST /classify",
+    `Cannot read ${seen} here: /enqueue reads a JSON envelope sent as application/json` +
+      (raw ? "; wrap the base64 image in it, or send the raw bytes to POST /classify" : ""),
     { accepted: ENQUEUE_ACCEPTED },
   );
 }
@@ -369,7 +375,7 @@ function imageOf(body: Uint8Array, maxImageBytes: number): Uint8Array<ArrayBuffe
   }
 
   // Clients paste data URLs and wrap long base64 text in lines.
-  const text = data.replace(/^data:[^,]*;base64,/, "").replace(/\s+/g, "");
+  const text = withoutDataUrl(data, refuse).replace(/\s+/g, "");
   let image: Uint8Array<ArrayBuffer>;
   try {
     image = Uint8Array.fromBase64(text);
@@ -391,6 +397,35 @@ function imageOf(body: Uint8Array, maxImageBytes: number): Uint8Array<ArrayBuffe
     );
   }
   return image;
+}
+
+/** Media types a data URL prefix may name: the replica reads the format from the bytes. */
+const DATA_URL_TYPES = "image/* or application/octet-stream";
+
+/**
+ * Strips a `data:<type>;base64,` prefix.
+ *
+ * @throws {HttpError} 400 `bad_data_url` when the prefix names another media
+ *   type or is not base64
+ */
+function withoutDataUrl(
+  data: string,
+  refuse: (status: number, code: string, message: string) => HttpError,
+): string {
+  if (!data.startsWith("data:")) return data;
+  const comma = data.indexOf(",");
+  const head = (comma < 0 ? data : data.slice(0, comma)).slice(5).toLowerCase();
+  const parts = head.split(";").map((part) => part.trim());
+  const type = parts[0];
+  const base64 = parts.at(-1) === "base64";
+  const imageType = type.startsWith("image/") || type === "application/octet-stream";
+  if (comma >= 0 && base64 && imageType) return data.slice(comma + 1);
+  throw refuse(
+    400,
+    "bad_data_url",
+    `Cannot take the data URL "data:${head.slice(0, 60)},": expected ` +
+      `"data:<${DATA_URL_TYPES}>;base64,"` + ` followed by the base64 image`,
+  );
 }
 
 function typeOf(value: unknown): string {

@@ -46,6 +46,8 @@ export interface DispatcherConfig {
   maxBodyBytes: number;
   /** Bytes of request bodies held at once before new uploads get 503. */
   maxBufferedBytes: number;
+  /** How long a whole upload may take to arrive before 408, in milliseconds. */
+  bodyTimeoutMs: number;
   /** Extra attempts on other replicas after the first one failed. */
   retries: number;
   /** How long one attempt at a replica may take, in milliseconds. */
@@ -89,6 +91,7 @@ export const DEFAULTS = {
   targetsFile: "run/targets/model.json",
   maxBodyBytes: String(20 * 1024 * 1024),
   maxBufferedBytes: String(256 * 1024 * 1024),
+  bodyTimeout: "30",
   retries: "3",
   upstreamTimeout: "30",
   maxInFlightPerReplica: "4",
@@ -122,6 +125,8 @@ export const USAGE = `Usage: deno task dispatcher [flags]
   --max-body-bytes N     largest accepted image, bytes [${DEFAULTS.maxBodyBytes}]
   --max-buffered-bytes N bytes of uploads held at once; beyond, 503 + Retry-After
                          [${DEFAULTS.maxBufferedBytes}]
+  --body-timeout S       seconds a whole upload may take to arrive; then 408
+                         body_timeout [${DEFAULTS.bodyTimeout}]
   --retries N            extra attempts on other replicas [${DEFAULTS.retries}]
   --upstream-timeout S   seconds one attempt may take [${DEFAULTS.upstreamTimeout}]
   --max-in-flight-per-replica N
@@ -161,6 +166,7 @@ const FLAGS = {
   context: { type: "string" },
   "max-body-bytes": { type: "string" },
   "max-buffered-bytes": { type: "string" },
+  "body-timeout": { type: "string" },
   retries: { type: "string" },
   "upstream-timeout": { type: "string" },
   "max-in-flight-per-replica": { type: "string" },
@@ -218,6 +224,12 @@ export function parseConfig(
     values["max-buffered-bytes"] ?? DEFAULTS.maxBufferedBytes,
     (n) => Number.isInteger(n) && n >= 1 && n <= 64 * 1024 ** 3,
     "an integer from 1 to 68719476736 (64 GiB)",
+  );
+  const bodyTimeout = number(
+    "--body-timeout",
+    values["body-timeout"] ?? DEFAULTS.bodyTimeout,
+    (n) => n >= 0.1 && n <= 3600,
+    "seconds from 0.1 to 3600",
   );
   const retries = number(
     "--retries",
@@ -316,6 +328,7 @@ export function parseConfig(
     ...(kubernetes ? { kubernetes } : {}),
     maxBodyBytes,
     maxBufferedBytes,
+    bodyTimeoutMs: Math.round(bodyTimeout * 1000),
     retries,
     upstreamTimeoutMs: Math.round(upstreamTimeout * 1000),
     maxInFlightPerReplica,

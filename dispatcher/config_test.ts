@@ -9,6 +9,7 @@ Deno.test("parseConfig() applies the defaults", () => {
     targetsFile: "run/targets/model.json",
     maxBodyBytes: 20 * 1024 * 1024,
     maxBufferedBytes: 256 * 1024 * 1024,
+    bodyTimeoutMs: 30_000,
     retries: 3,
     upstreamTimeoutMs: 30_000,
     maxInFlightPerReplica: 4,
@@ -278,3 +279,20 @@ const DISCOVERY_FLAGS = [
   "--kubeconfig",
   "--context",
 ];
+
+Deno.test("parseConfig() reads and checks --body-timeout", async (t) => {
+  await t.step("seconds become milliseconds", () => {
+    assert.equal(parseConfig(["--body-timeout", "2.5"], {}).bodyTimeoutMs, 2500);
+  });
+  await t.step("out of range or not a number", () => {
+    for (const text of ["0", "-1", "3601", "soon", ""]) {
+      assert.throws(() => parseConfig([`--body-timeout=${text}`], {}), {
+        name: "ConfigError",
+        message: new RegExp(`--body-timeout must be seconds from 0.1 to 3600, got "${text}"`),
+      });
+    }
+  });
+  await t.step("USAGE names it", () => {
+    assert.match(USAGE, /--body-timeout S .*408/s);
+  });
+});

@@ -32,6 +32,13 @@ export interface DispatchOptions {
    * @default the time of the call
    */
   receivedAt?: number;
+  /**
+   * When set, the request joins the queue only while fewer than this many
+   * wait; otherwise it waits outside the queue for room until its deadline
+   * instead of getting 503 `queue_full` (async jobs, which must not take the
+   * places synchronous requests need). @default unset: refused when full
+   */
+  queueShare?: number;
 }
 
 /**
@@ -113,7 +120,23 @@ async function run(
       metrics.retries.inc({ decision: "sent" });
     }
 
-    const slot = await queue.take({ deadline, exclude: tried, signal, admitted: attempt > 0 });
+    const take = { deadline, exclude: tried, signal, admitted: attempt > 0 };
+    const share = options.queueShare;
+    let slot = await queue.take({ ...take, maxDepth: share });
+    // Only a first attempt can find the queue full (retries are admitted), so
+    // nothing is excluded and the room it is woken for is room it can use.
+    while (slot.kind === "full" && share !== undefined) {
+      const parkedAt = performance.now();
+      const room = await queue.waitForRoom({ maxDepth: share, deadline, signal });
+      if (room === "aborted") return clientClosed();
+      if (room === "expired") {
+        return deadlineExceeded(
+          `waiting ${Math.round(performance.now() - parkedAt)} ms for one of the ${share} ` +
+            "queue places async jobs may take",
+        );
+      }
+      slot = await queue.take({ ...take, maxDepth: share });
+    }
     if (slot.kind === "none") break;
     if (slot.kind === "full") return queueFull(queue.depth);
     metrics.queueDuration.observe(slot.waitedMs / 1000);

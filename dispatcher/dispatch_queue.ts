@@ -37,7 +37,24 @@ export interface TakeOptions {
   signal?: AbortSignal;
   /** Already admitted once (a retry): not refused when the queue is full. */
   admitted?: boolean;
+  /**
+   * Joins the queue only while fewer than this many wait (async jobs keep
+   * the other places for synchronous requests). @default the queue's size
+   */
+  maxDepth?: number;
 }
+
+/** What one parked request asks of {@linkcode DispatchQueue.waitForRoom}. */
+export interface RoomOptions {
+  /** Room means fewer than this many waiting, or a replica slot free. */
+  maxDepth: number;
+  /** Time (ms, `performance.now`) after which the wait ends with `expired`. */
+  deadline: number;
+  signal?: AbortSignal;
+}
+
+/** How a wait for room ended. */
+export type Room = "room" | "expired" | "aborted";
 
 interface Waiter {
   options: TakeOptions;
@@ -50,6 +67,9 @@ export class DispatchQueue {
   readonly #pool: ReplicaPool;
   readonly #maxWaiting: number;
   #waiters: Waiter[] = [];
+  #parked: { maxDepth: number; settle: (room: Room) => void }[] = [];
+  /** True while wake() hands out slots, so that parked requests are woken once, after. */
+  #waking = false;
 
   constructor(pool: ReplicaPool, maxWaiting: number) {
     if (!(Number.isInteger(maxWaiting) && maxWaiting >= 0)) {
@@ -62,6 +82,11 @@ export class DispatchQueue {
   /** Requests waiting now. */
   get depth(): number {
     return this.#waiters.length;
+  }
+
+  /** Requests waiting outside the queue for room in it (async jobs). */
+  get parked(): number {
+    return this.#parked.length;
   }
 
   /**
@@ -81,7 +106,8 @@ export class DispatchQueue {
     if (exclude && exclude.size > 0 && !this.#pool.hasCandidate(exclude)) {
       return Promise.resolve({ kind: "none" });
     }
-    if (!options.admitted && this.#waiters.length >= this.#maxWaiting) {
+    const limit = Math.min(this.#maxWaiting, options.maxDepth ?? this.#maxWaiting);
+    if (!options.admitted && this.#waiters.length >= limit) {
       return Promise.resolve({ kind: "full" });
     }
 
@@ -102,6 +128,8 @@ export class DispatchQueue {
         const index = this.#waiters.indexOf(waiter);
         if (index >= 0) this.#waiters.splice(index, 1);
         resolve(slot);
+        // A place in the queue is free now; wake() counts its own at its end.
+        if (!this.#waking) this.#wakeParked();
       };
       signal?.addEventListener("abort", onAbort, { once: true });
       this.#waiters.push(waiter);
@@ -120,6 +148,16 @@ export class DispatchQueue {
    * slot (it tried that replica already) lets the next one have it.
    */
   wake(): void {
+    this.#waking = true;
+    try {
+      this.#serveWaiters();
+    } finally {
+      this.#waking = false;
+    }
+    this.#wakeParked();
+  }
+
+  #serveWaiters(): void {
     for (const waiter of [...this.#waiters]) {
       const { exclude } = waiter.options;
       const replica = this.#pool.acquire(exclude);
@@ -128,6 +166,48 @@ export class DispatchQueue {
       } else if (exclude && exclude.size > 0 && !this.#pool.hasCandidate(exclude)) {
         waiter.settle({ kind: "none" });
       }
+    }
+  }
+
+  /**
+   * Waits, without holding a queue place, until the queue holds fewer than
+   * `maxDepth` requests or a replica has a free slot; parked requests are
+   * woken first come, first served, only as many as there are places, and
+   * only when something changed (a request left the queue, a slot was
+   * released, the replicas changed), so nothing polls.
+   */
+  waitForRoom(options: RoomOptions): Promise<Room> {
+    const { maxDepth, deadline, signal } = options;
+    if (signal?.aborted) return Promise.resolve("aborted");
+    const now = performance.now();
+    if (deadline <= now) return Promise.resolve("expired");
+    if (this.#hasRoom(maxDepth, 0)) return Promise.resolve("room");
+    return new Promise<Room>((resolve) => {
+      const entry = { maxDepth, settle: (_room: Room) => {} };
+      const onAbort = () => entry.settle("aborted");
+      const timer = setTimeout(() => entry.settle("expired"), deadline - now);
+      entry.settle = (room) => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        const index = this.#parked.indexOf(entry);
+        if (index >= 0) this.#parked.splice(index, 1);
+        resolve(room);
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#parked.push(entry);
+    });
+  }
+
+  #hasRoom(maxDepth: number, woken: number): boolean {
+    const places = Math.min(maxDepth, this.#maxWaiting) - this.#waiters.length - woken;
+    return places > 0 || (woken === 0 && this.#pool.hasFreeSlot());
+  }
+
+  #wakeParked(): void {
+    let woken = 0;
+    while (this.#parked.length > 0 && this.#hasRoom(this.#parked[0].maxDepth, woken)) {
+      this.#parked[0].settle("room");
+      woken++;
     }
   }
 }

@@ -101,3 +101,63 @@ Deno.test("DispatchQueue.wake() gives new replicas to waiters, skipping excluded
   queue.release(pool.replicas()[1] as Replica);
   assert.equal(replicaOf(await retry).address, "b:1", "the retry waited for a replica it may use");
 });
+
+Deno.test("DispatchQueue.take() honours a request's own maxDepth", async () => {
+  const { queue } = setup(4);
+  const held = replicaOf(await queue.take({ deadline: later() }));
+  const waiting = queue.take({ deadline: later(), maxDepth: 1 });
+  assert.deepEqual(await queue.take({ deadline: later(), maxDepth: 1 }), { kind: "full" });
+  // The queue's own size still leaves room for requests without a share.
+  const sync = queue.take({ deadline: later() });
+  assert.equal(queue.depth, 2);
+  queue.release(held);
+  queue.release(replicaOf(await waiting));
+  queue.release(replicaOf(await sync));
+});
+
+Deno.test("DispatchQueue.waitForRoom() wakes parked requests only as places free", async (t) => {
+  await t.step("first come, first served, as many as there are places", async () => {
+    const { queue } = setup(4);
+    const held = replicaOf(await queue.take({ deadline: later() }));
+    const queued = queue.take({ deadline: later(), maxDepth: 1 });
+    const woken: string[] = [];
+    const parked = ["p", "q"].map((name) =>
+      queue.waitForRoom({ maxDepth: 1, deadline: later() }).then((room) => {
+        woken.push(`${name}:${room}`);
+      })
+    );
+    assert.equal(queue.parked, 2);
+    // The queued request gets the slot: one place frees, so one parked wakes.
+    queue.release(held);
+    const second = replicaOf(await queued);
+    await parked[0];
+    assert.deepEqual(woken, ["p:room"]);
+    assert.equal(queue.parked, 1);
+    queue.release(second);
+    await parked[1];
+    assert.deepEqual(woken, ["p:room", "q:room"]);
+  });
+  await t.step("a free replica slot is room even with no queue share", async () => {
+    const { queue } = setup(0);
+    assert.equal(await queue.waitForRoom({ maxDepth: 0, deadline: later() }), "room");
+    const held = replicaOf(await queue.take({ deadline: later() }));
+    const parked = queue.waitForRoom({ maxDepth: 0, deadline: later() });
+    queue.release(held);
+    assert.equal(await parked, "room");
+  });
+  await t.step("the deadline or the signal ends the wait and leaves nothing", async () => {
+    const { queue } = setup(0);
+    const held = replicaOf(await queue.take({ deadline: later() }));
+    const expiring = queue.waitForRoom({ maxDepth: 0, deadline: performance.now() + 20 });
+    const controller = new AbortController();
+    const aborted = queue.waitForRoom({
+      maxDepth: 0,
+      deadline: later(),
+      signal: controller.signal,
+    });
+    controller.abort();
+    assert.deepEqual([await expiring, await aborted], ["expired", "aborted"]);
+    assert.equal(queue.parked, 0);
+    queue.release(held);
+  });
+});

@@ -182,6 +182,14 @@ export class ReplicaPool {
     return chosen;
   }
 
+  /** Whether some replica, not ejected, is below its in-flight cap now. */
+  hasFreeSlot(): boolean {
+    const now = this.#now();
+    return this.#replicas.some((replica) =>
+      replica.outstanding < this.#maxInFlight && !this.#ejected(replica, now)
+    );
+  }
+
   /** Counts one request on `replica` as answered (or failed). */
   release(replica: Replica): void {
     replica.outstanding = Math.max(0, replica.outstanding - 1);

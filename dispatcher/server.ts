@@ -17,6 +17,7 @@ import { type Discovery, startDiscovery } from "./discovery.ts";
 import { createDispatch, type Dispatch, type DispatchSetup } from "./dispatch.ts";
 import { DispatchQueue } from "./dispatch_queue.ts";
 import { createDispatcherMetrics, type DispatcherMetrics } from "./metrics.ts";
+import { createPatientDispatch } from "./patient_dispatch.ts";
 import { ReplicaPool } from "./replica_pool.ts";
 import { ResultStore } from "./result_store.ts";
 import { RetryBudget } from "./retry_budget.ts";
@@ -24,6 +25,11 @@ import type { TargetWatcher } from "./target_watcher.ts";
 
 /** The async API's routes, as the 404 answer lists them. */
 const ASYNC_ROUTES = ["POST /enqueue", "GET /result/:id"];
+
+/** Queue places async jobs may hold: half of them, rounded down. */
+export function asyncQueueShare(queueSize: number): number {
+  return Math.floor(queueSize / 2);
+}
 
 /** Options of {@linkcode startDispatcher}. */
 export interface StartDispatcherOptions {
@@ -125,7 +131,13 @@ export async function startDispatcher(
     deadlineMs: config.deadlineMs,
   };
   const dispatch = createDispatch(setup);
-  const dispatchLater = createDispatch({ ...setup, deadlineMs: config.pendingTimeoutMs });
+  // Async jobs wait for room instead of being refused, but may hold only
+  // half of the queue's places: the other half stays for /classify, which
+  // still gets 503 at once when its own half is full.
+  const dispatchLater = createPatientDispatch(
+    createDispatch({ ...setup, deadlineMs: config.pendingTimeoutMs }),
+    { deadlineMs: config.pendingTimeoutMs, queueShare: asyncQueueShare(config.queueSize) },
+  );
   const results = new ResultStore({
     maxEntries: config.maxResults,
     ttlMs: config.resultTtlMs,
@@ -143,6 +155,7 @@ export async function startDispatcher(
     metrics,
     logger,
     maxBodyBytes: config.maxBodyBytes,
+    bodyTimeoutMs: config.bodyTimeoutMs,
     bodies,
     moreRoutes: ASYNC_ROUTES,
   });
@@ -150,9 +163,10 @@ export async function startDispatcher(
   // at shutdown; the client that enqueued already has its 202 and is not
   // connected anymore, so its request's signal must not stop the job.
   const asyncJobs = mountAsyncApi(app, {
-    submit: (body, contentType, signal) => dispatchLater(body, contentType, { signal }),
+    submit: dispatchLater,
     store: results,
     maxBodyBytes: config.maxBodyBytes,
+    bodyTimeoutMs: config.bodyTimeoutMs,
     logger,
     uploads: bodies,
   });

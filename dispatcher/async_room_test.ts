@@ -1,0 +1,123 @@
+import assert from "node:assert/strict";
+import { writeTargets } from "@common/targets.ts";
+import { parseConfig } from "./config.ts";
+import { type Dispatcher, startDispatcher } from "./server.ts";
+import {
+  type FakeReplica,
+  type FakeReplicaOptions,
+  memoryLogger,
+  startFakeReplica,
+  tempTargets,
+  until,
+} from "./_test_support.ts";
+
+interface Harness {
+  dispatcher: Dispatcher;
+  replicas: FakeReplica[];
+  enqueue(bytes: number[]): Promise<Response>;
+  classify(): Promise<Response>;
+  close(): Promise<void>;
+}
+
+async function harness(
+  count: number,
+  replica: FakeReplicaOptions,
+  args: string[] = [],
+): Promise<Harness> {
+  const replicas = await Promise.all(
+    Array.from({ length: count }, () => startFakeReplica(replica)),
+  );
+  const { dir, path } = await tempTargets();
+  await writeTargets(path, replicas.map((r) => r.address));
+  const config = parseConfig(["--port", "0", "--targets", path, ...args], {});
+  const dispatcher = await startDispatcher(config, {
+    logger: memoryLogger().logger,
+    processMetrics: false,
+    pollIntervalMs: 0,
+  });
+  return {
+    dispatcher,
+    replicas,
+    enqueue: (bytes) =>
+      fetch(`${dispatcher.url}/enqueue`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ data: Uint8Array.from(bytes).toBase64() }),
+      }),
+    classify: () =>
+      fetch(`${dispatcher.url}/classify`, {
+        method: "POST",
+        headers: { "content-type": "image/jpeg" },
+        body: new Uint8Array([0xff, 0xd8, 0xff, 1]),
+      }),
+    close: async () => {
+      await dispatcher.shutdown();
+      await Promise.all(replicas.map((r) => r.close()));
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+/** Lets the server run a turn between checks: the state read is in-process. */
+const turn = () => new Promise((resolve) => setTimeout(resolve, 5));
+
+Deno.test("a burst of async jobs waits for room instead of failing queue_full", async () => {
+  const open = Promise.withResolvers<void>();
+  // 2 replicas x 4 in flight, queue of 64 of which async jobs may hold 32.
+  const h = await harness(2, { gate: () => open.promise });
+  try {
+    const answers = await Promise.all(Array.from({ length: 150 }, (_, i) => h.enqueue([i, 1])));
+    const ids: string[] = [];
+    for (const answer of answers) {
+      assert.equal(answer.status, 202);
+      ids.push((await answer.json()).id);
+    }
+    const { queue } = h.dispatcher;
+    await until(() => queue.depth === 32 && queue.parked === 110, turn);
+
+    // The other half of the queue stays for synchronous requests, and once
+    // that is full /classify is still refused at once.
+    const sync = Array.from({ length: 32 }, () => h.classify());
+    await until(() => queue.depth === 64, turn);
+    const refused = await h.classify();
+    assert.equal(refused.status, 503);
+    assert.equal((await refused.json()).error, "queue_full");
+    assert.equal(h.dispatcher.results.counts().failed, 0);
+
+    open.resolve();
+    for (const answer of await Promise.all(sync)) {
+      assert.equal(answer.status, 200);
+      await answer.body?.cancel();
+    }
+    await until(() => h.dispatcher.results.counts().pending === 0, turn, 20_000);
+    const counts = h.dispatcher.results.counts();
+    assert.deepEqual([counts.done, counts.failed], [150, 0]);
+    for (const id of ids) assert.equal(h.dispatcher.results.get(id)?.status, "done");
+    for (const replica of h.replicas) assert.ok(replica.load.maxActive <= 4);
+    assert.equal(queue.parked, 0);
+  } finally {
+    open.resolve();
+    await h.close();
+  }
+});
+
+Deno.test("an async job refused for lack of room fails at its deadline with 504", async () => {
+  // Every attempt answers 503: the job keeps trying, then names the last refusal.
+  const h = await harness(1, { status: 503 }, ["--pending-timeout", "0.6"]);
+  try {
+    const answer = await h.enqueue([1, 2, 3]);
+    assert.equal(answer.status, 202);
+    const { id } = await answer.json();
+    await until(() => h.dispatcher.results.get(id)?.status !== "pending", turn, 10_000);
+    const view = h.dispatcher.results.get(id);
+    assert.equal(view?.status, "failed");
+    assert.equal(view.status === "failed" && view.error.status, 504);
+    assert.equal(view.status === "failed" && view.error.code, "pending_timeout");
+    assert.match(view.status === "failed" ? view.error.message : "", /503 overloaded/);
+    // Tried again after a backoff, not only once; and not polled in a tight loop.
+    const tries = h.replicas[0].seen.length;
+    assert.ok(tries >= 2 && tries <= 10, `${tries} attempts in 0.6 s`);
+  } finally {
+    await h.close();
+  }
+});
