@@ -78,6 +78,11 @@ interface Replica {
   id: number;
   process: ServiceProcess;
   logFile?: string;
+  /**
+   * Size of the log file before this process started: a replica number's log
+   * is appended to when it is reused, and a tail must quote only this process.
+   */
+  logStart: number;
   /** Set once the process has exited, for whatever reason. */
   exit?: Deno.CommandStatus;
 }
@@ -186,6 +191,7 @@ export class LocalScaler implements Scaler {
     const command = this.#options.replicaCommand ?? DEFAULT_COMMAND;
     const id = ++this.#sequence;
     const logFile = logDir ? `${logDir}/replica-${id}.log` : undefined;
+    const logStart = await fileSize(logFile);
     const child = await startService({
       name: `replica ${id}`,
       command: command.program,
@@ -194,7 +200,7 @@ export class LocalScaler implements Scaler {
       startTimeoutMs,
       env: { ...REPLICA_ENV, ...this.#options.env },
     });
-    const replica: Replica = { id, process: child, logFile };
+    const replica: Replica = { id, process: child, logFile, logStart };
     const exited = this.#watch(replica);
     this.#log.debug("replica listening", { replica: id, pid: child.pid, port: child.port });
 
@@ -210,7 +216,7 @@ export class LocalScaler implements Scaler {
         throw new Error(`Cannot start replica ${id}: the local scaler is closing`);
       }
       if (!early) throw error;
-      const tail = await logTail(logFile);
+      const tail = await logTail(logFile, logStart);
       throw new Error(
         `Cannot start replica ${id}: it exited with ${describeExit(early)} before ` +
           `/readyz answered` + (tail ? `; last log lines:\n${tail.join("\n")}` : ""),
@@ -272,7 +278,7 @@ export class LocalScaler implements Scaler {
       signal: status.signal,
       replicas: this.#ready.length,
       log: replica.logFile,
-      tail: await logTail(replica.logFile),
+      tail: await logTail(replica.logFile, replica.logStart),
     };
     if (error) {
       this.#log.error("replica exited unexpectedly", {
@@ -338,7 +344,7 @@ export class LocalScaler implements Scaler {
       waitedMs: waited,
       reason,
       log: replica.logFile,
-      tail: await logTail(replica.logFile),
+      tail: await logTail(replica.logFile, replica.logStart),
     });
   }
 
@@ -359,17 +365,33 @@ function describeExit(status: Deno.CommandStatus): string {
   return status.signal ? `signal ${status.signal}` : `code ${status.code}`;
 }
 
+/** Size of the file at `path` in bytes; 0 when there is none (yet). */
+async function fileSize(path: string | undefined): Promise<number> {
+  if (!path) return 0;
+  try {
+    return (await Deno.stat(path)).size;
+  } catch {
+    return 0;
+  }
+}
+
 /**
- * The last lines of a replica's log file, or undefined without one. Cheap: it
- * reads only the file's last few kilobytes.
+ * The last lines that a replica's process wrote to its log file, i.e. after
+ * byte `from`, or undefined without a file. Cheap: it reads only the file's
+ * last few kilobytes.
  */
-async function logTail(path: string | undefined): Promise<string[] | undefined> {
+export async function logTail(
+  path: string | undefined,
+  from = 0,
+): Promise<string[] | undefined> {
   if (!path) return undefined;
   let file: Deno.FsFile | undefined;
   try {
     file = await Deno.open(path);
     const { size } = await file.stat();
-    const start = Math.max(0, size - TAIL_BYTES);
+    // A file that shrank since was truncated by someone else: read it all.
+    const origin = from <= size ? from : 0;
+    const start = Math.max(origin, size - TAIL_BYTES);
     await file.seek(start, Deno.SeekMode.Start);
     const bytes = new Uint8Array(size - start);
     let filled = 0;
@@ -379,8 +401,8 @@ async function logTail(path: string | undefined): Promise<string[] | undefined> 
       filled += read;
     }
     const lines = new TextDecoder().decode(bytes.subarray(0, filled)).split("\n");
-    // The first line of a window that starts mid-file is likely cut.
-    if (start > 0) lines.shift();
+    // The first line of a window that starts inside this process's output is likely cut.
+    if (start > origin) lines.shift();
     return lines.filter((line) => line.trim() !== "").slice(-TAIL_LINES);
   } catch {
     // A missing or unreadable log only costs the quote, not the report.

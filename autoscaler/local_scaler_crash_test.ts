@@ -267,6 +267,29 @@ Deno.test("LocalScaler reports a replica's own exit with its code and log tail",
   });
 });
 
+Deno.test("LocalScaler quotes only the dead process's lines from a reused log file", async () => {
+  await withScaler([], {}, async ({ dir, scaler, log }) => {
+    // Left by an earlier process with the same replica number.
+    for (let id = 1; id <= 3; id++) {
+      await Deno.writeTextFile(`${dir}/logs/replica-${id}.log`, "line of an earlier process\n");
+    }
+    await scaler.scaleTo(1);
+    const [address] = scaler.targets();
+    const answer = await fetch(`http://${address}/crash`, { method: "POST" });
+    await answer.body?.cancel();
+
+    const crash = await log.until(
+      "the crash report",
+      (r) => r.msg === "replica exited unexpectedly",
+    );
+    const tail = crash.tail as string[];
+    assert.ok(Array.isArray(tail), `no log tail in ${JSON.stringify(crash)}`);
+    assert.ok(!tail.some((line) => line.includes("earlier process")), tail.join("\n"));
+    assert.match(tail[0], /"msg":"listening"/);
+    assert.match(tail.at(-1)!, /simulated fatal error/);
+  });
+});
+
 Deno.test("LocalScaler does not report planned stops as crashes", async () => {
   await withScaler([], {}, async ({ targetsFile, scaler, log }) => {
     await scaler.scaleTo(2);

@@ -20,7 +20,10 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 /** Options of {@linkcode startSystem}. */
 export interface SystemOptions {
-  /** Folder for the target file, logs, Prometheus config and data. */
+  /**
+   * Folder for the target file, logs, Prometheus config and data. Its
+   * `logs/*.log` files are deleted at the start, so the logs are this run's.
+   */
   runDir: string;
   /** Model file the replicas serve. */
   modelPath: string;
@@ -66,6 +69,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
   const logDir = `${runDir}/logs`;
   await Deno.mkdir(`${runDir}/targets`, { recursive: true });
   await Deno.mkdir(logDir, { recursive: true });
+  await clearLogs(logDir);
   await Deno.remove(`${runDir}/prometheus-data`, { recursive: true }).catch(() => {});
   await writeTargets(targetsFile, []);
 
@@ -168,6 +172,21 @@ export async function startSystem(options: SystemOptions): Promise<System> {
   } catch (error) {
     await stopAll();
     throw error;
+  }
+}
+
+/**
+ * Deletes the `*.log` files directly in `logDir`. Every part appends to its
+ * log, so without this a run's logs (and the tail quoted when a replica dies)
+ * would mix in lines of an earlier run. Other files and folders are kept.
+ */
+export async function clearLogs(logDir: string): Promise<void> {
+  for await (const entry of Deno.readDir(logDir)) {
+    if (entry.isFile && entry.name.endsWith(".log")) {
+      await Deno.remove(`${logDir}/${entry.name}`).catch((error) => {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      });
+    }
   }
 }
 

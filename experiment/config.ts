@@ -93,7 +93,8 @@ each from a clean start, and writes a comparison.
                           e.g. "spike:rate=2,peak=14,spike-for=20" [${DEFAULTS.profile}]
   --seed N                order in which the photos are sent [${DEFAULTS.seed}]
   --max N                 most replicas [${DEFAULTS.max}]
-  --cooldown SECONDS      how long to watch the fleet shrink after the load [${DEFAULTS.cooldown}]
+  --cooldown SECONDS      how long to watch the fleet after the load; every run is
+                          watched this long, so all end at the same second [${DEFAULTS.cooldown}]
   --autoscaler-flags=F    extra autoscaler flags for every run, after the experiment's
                           own (SHARED_AUTOSCALER_ARGS in experiment/config.ts), e.g.
                           --autoscaler-flags="--hpa-scale-down-window 300" (with "=")

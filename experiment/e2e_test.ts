@@ -75,6 +75,8 @@ Deno.test({
       assert.equal(row.ups, applied.filter((d) => d.direction === "up").length);
       assert.equal(row.downs, applied.filter((d) => d.direction === "down").length);
       assert.ok(run.timeline.length >= 10, `${row.label}: ${run.timeline.length} seconds`);
+      // Every run is watched to the same horizon, wherever its fleet was.
+      assert.equal(run.timeline.at(-1)?.t, comparison.horizonSeconds, row.label);
     }
     const html = await Deno.readTextFile(`${out}/compare.html`);
     assert.match(html, /<tr data-policy="hpa:0\.9">/);

@@ -76,7 +76,7 @@ const { peak } = config;
 print(
   `Experiment: ${config.runs.length} runs of load "${config.profileText}" ` +
     `(${profileSeconds(config.profile)} s, peak ${peak.rate}/s ` +
-    `from ${peak.start} s to ${peak.end} s), then up to ${config.cooldownSeconds} s of ` +
+    `from ${peak.start} s to ${peak.end} s), then ${config.cooldownSeconds} s of ` +
     `cooldown each; ${ordered.length} photos, seed ${config.seed}`,
 );
 print(`Results: ${config.outDir}`);
@@ -104,7 +104,6 @@ for (const [index, run] of config.runs.entries()) {
       images: ordered,
       imageDir: config.imageDir,
       cooldownSeconds: config.cooldownSeconds,
-      min: 1,
       signal: stopping.signal,
       onReady: (urls) =>
         print(`${tag} system up: dispatcher ${urls.dispatcher}, Prometheus ${urls.prometheus}`),

@@ -1,7 +1,8 @@
 /**
  * One run of an experiment: the whole local system started fresh with one
- * policy, the load sent, the fleet watched until it is back at its minimum,
- * everything stopped, and the record of what happened returned.
+ * policy, the load sent, the fleet watched to the end of the cooldown (the
+ * same horizon for every run), everything stopped, and the record of what
+ * happened returned.
  *
  * @module
  */
@@ -18,6 +19,7 @@ import {
   timelinePoint,
 } from "../loadtest/run_record.ts";
 import type { PlannedRun } from "./config.ts";
+import { cooldownTimeline } from "./cooldown.ts";
 import {
   peakReplicas,
   type ReplicaEvent,
@@ -93,10 +95,12 @@ export interface RunPolicyOptions {
   images: readonly ImageFile[];
   /** Where the images came from, for the record. */
   imageDir: string;
-  /** Seconds to watch the fleet after the load. */
+  /**
+   * Seconds to watch the fleet after the profile's end; the timeline goes on
+   * at zero load to the profile plus this, even with the fleet back at its
+   * minimum, so every run's timeline covers the same span.
+   */
   cooldownSeconds: number;
-  /** The fleet's minimum: watching stops once it is back there. */
-  min: number;
   signal?: AbortSignal;
   onProgress?: (progress: LoadProgress) => void;
   onDecision?: (decision: AppliedDecision) => void;
@@ -182,25 +186,19 @@ export async function runPolicy(options: RunPolicyOptions): Promise<RunRecord> {
       },
     });
 
-    // The load is over: watch the fleet shrink, a point a second, until it
-    // is back at its minimum or the cooldown has passed.
-    while (current > options.min && elapsed() < horizonSeconds && !signal?.aborted) {
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      timeline.push({
-        t: round(elapsed()),
-        seconds: 1,
-        offered: 0,
-        offeredRate: 0,
-        ok: 0,
-        achievedRate: 0,
-        errors: {},
-        p50Ms: null,
-        p95Ms: null,
-        p99Ms: null,
-        outstanding: 0,
-        replicas: current,
-      });
-    }
+    // The load is over: watch the fleet to the horizon, a point a second.
+    // Stopping once it is back at its minimum would end runs at different
+    // times, and their overlaid charts would span different seconds.
+    timeline.push(
+      ...await cooldownTimeline({
+        lastT: timeline.at(-1)?.t ?? 0,
+        horizonSeconds,
+        elapsed,
+        replicas: () => current,
+        wait: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        signal,
+      }),
+    );
   } finally {
     clearInterval(sampler);
     // Stopping waits for the autoscaler to exit, so its last decision line

@@ -30,7 +30,7 @@ export interface LoadConfig {
   prometheusUrl?: string;
   /** Print the summary as JSON on stdout (progress then goes to stderr). */
   json: boolean;
-  /** Exit 1 when any request failed. */
+  /** Exit 1 when any request failed, not only when none succeeded. */
   failOnError: boolean;
   /** Where to write run.json; none when absent. */
   outPath: string | undefined;
@@ -72,7 +72,7 @@ Open loop (arrivals fixed in advance; latency counts from each scheduled time):
   --max N                diurnal: highest rate, half a period in [20]
   --period S             diurnal: length of one cycle [60]
   --trace FILE           trace: CSV of "second,rate" rows; each rate holds until the
-                         next row, the last for one second
+                         next row, the last for one second (implies --profile trace)
 
 Closed loop (the server sets the pace; latency counts from each send):
   --users N              virtual users, each sending its next request after an answer
@@ -91,7 +91,8 @@ Common:
   --out FILE             write run.json: settings, per-second timeline and summary
   --report FILE          write a self-contained HTML report with charts
   --json                 print the summary as JSON (progress lines go to stderr)
-  --fail-on-error        exit 1 when any request failed
+  --fail-on-error        exit 1 when any request failed (without it: exit 1 only
+                         when no request at all got a 2xx answer)
   env LOG_LEVEL          debug, info, warn, error [${DEFAULTS.logLevel}]`;
 
 const FLAGS = {

@@ -78,7 +78,12 @@ export function parseLoadShape(
   }
 
   // Which profile, and its settings from the compact form.
-  let name: ProfileName = flags.steps !== undefined ? "step" : "constant";
+  // A flag that only one profile takes names that profile, unless --profile does.
+  let name: ProfileName = flags.steps !== undefined
+    ? "step"
+    : flags.trace !== undefined
+    ? "trace"
+    : "constant";
   const texts: Record<string, string> = {};
   if (flags.profile !== undefined) {
     try {

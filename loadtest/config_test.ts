@@ -244,6 +244,19 @@ Deno.test("parseConfig() builds each named profile from flags or the compact for
       seconds: 4,
     });
   });
+  await t.step("--trace alone implies the trace profile", () => {
+    const files: Record<string, string> = { "t.csv": "0,2\n1,4\n" };
+    const config = parseConfig(["--trace", "t.csv"], {}, (p) => files[p]);
+    assert.deepEqual(config.profile, {
+      kind: "trace",
+      points: [{ second: 0, rate: 2 }, { second: 1, rate: 4 }],
+      source: "t.csv",
+      seconds: 2,
+    });
+    // A profile named on purpose still wins, and the mismatch is reported.
+    const problems = problemsOf(["--profile", "constant", "--trace", "t.csv"]);
+    assert.match(problems[0], /^--trace does not apply to the constant profile/);
+  });
 });
 
 Deno.test("parseConfig() names every profile mistake", () => {

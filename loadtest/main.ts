@@ -4,9 +4,9 @@
  *
  * Progress and summary are this tool's product, written for a person as plain
  * text (the summary as JSON with --json, for scripts); diagnostics go through
- * the JSON logger on stderr. Exit codes: 0 done, 1 some request failed and
- * --fail-on-error was given, 2 bad settings, no images or an output that
- * could not be written.
+ * the JSON logger on stderr. Exit codes: 0 done, 1 no request succeeded at
+ * all, or some request failed and --fail-on-error was given, 2 bad settings,
+ * no images or an output that could not be written.
  *
  * @module
  */
@@ -102,7 +102,20 @@ const record = await recordRun({
 removeSignals();
 const summary = record.summary;
 
-let exitCode = config.failOnError && summary.failed > 0 ? 1 : 0;
+// A run without a single 2xx answer measured nothing but the failure (a wrong
+// --url, a server that is down): scripts must not take it for a result.
+let exitCode = 0;
+if (summary.offered > 0 && summary.ok === 0) {
+  logger.error("no request succeeded", {
+    url: config.url,
+    failed: summary.failed,
+    errors: summary.errors,
+    hint: "check that --url names a running /classify endpoint; the summary lists the errors",
+  });
+  exitCode = 1;
+} else if (config.failOnError && summary.failed > 0) {
+  exitCode = 1;
+}
 const outputs: [string | undefined, () => string][] = [
   [config.outPath, () => JSON.stringify(record, null, 2) + "\n"],
   [config.reportPath, () => renderReport(record)],

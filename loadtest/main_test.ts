@@ -123,6 +123,48 @@ Deno.test("load main exits 1 on failed requests with --fail-on-error", async () 
   }
 });
 
+Deno.test("load main exits 1 when no request succeeded, even without --fail-on-error", async () => {
+  const { url, server } = startServer(503);
+  try {
+    const { code, stdout, stderr } = await runMain([
+      "--url",
+      url,
+      "--rate",
+      "10",
+      "--duration",
+      "0.2",
+    ]);
+    assert.equal(code, 1);
+    assert.match(stdout, /2 offered, 2 sent, 0 ok, 2 failed/);
+    assert.match(stderr, /"msg":"no request succeeded"/);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("load main exits 0 when some requests failed and others succeeded", async () => {
+  let count = 0;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+    await request.body?.cancel();
+    return new Response("{}", { status: count++ === 0 ? 503 : 200 });
+  });
+  try {
+    const url = `http://127.0.0.1:${server.addr.port}/classify`;
+    const { code, stdout, stderr } = await runMain([
+      "--url",
+      url,
+      "--rate",
+      "10",
+      "--duration",
+      "0.2",
+    ]);
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /2 offered, 2 sent, 1 ok, 1 failed/);
+  } finally {
+    await server.shutdown();
+  }
+});
+
 Deno.test("load main writes run.json and a report that report_main can redo", async () => {
   const { url, server } = startServer(200);
   const dir = await Deno.makeTempDir({ prefix: "loadtest-main-" });

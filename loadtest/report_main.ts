@@ -4,12 +4,13 @@
  *
  * Usage: `deno task report RUN.json [MORE.json ...] --out PAGE.html [--title T]`.
  * Runs are labelled by file name without `.json`. Exit codes: 0 written,
- * 2 bad arguments or a file that is missing or not a valid run.json.
+ * 2 bad arguments, a file that is missing or not a valid run.json, an output
+ * whose folder does not exist, or an output that is one of the inputs.
  *
  * @module
  */
 
-import { basename } from "node:path";
+import { basename, dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { createLogger } from "@common/log.ts";
 import { writeLine } from "@common/write_line.ts";
@@ -53,6 +54,33 @@ if (files.length === 0 || out === undefined) {
   Deno.exit(2);
 }
 
+// Checked before any reading, as `deno task load --out` does, so a typo in the
+// folder is one line rather than a stack trace after the work is done.
+try {
+  if (!(await Deno.stat(dirname(resolve(out)))).isDirectory) throw new Deno.errors.NotFound();
+} catch {
+  logger.error("cannot write there: the folder does not exist", {
+    out,
+    hint: "create the folder first or pass another --out path",
+  });
+  Deno.exit(2);
+}
+
+// Writing the page over an input would destroy the run it was drawn from.
+const outReal = await realPathOrNull(out);
+const clash = outReal === null ? undefined : await findAsync(
+  files,
+  async (file) => (await realPathOrNull(file)) === outReal,
+);
+if (clash !== undefined) {
+  logger.error("refusing to overwrite an input: --out names one of the run files", {
+    out,
+    input: clash,
+    hint: "pass another --out path, e.g. one ending in .html",
+  });
+  Deno.exit(2);
+}
+
 const runs: { label: string; run: RunRecord }[] = [];
 for (const file of files) {
   try {
@@ -75,5 +103,31 @@ const title = parsed.values.title;
 const page = runs.length === 1
   ? renderReport(runs[0].run, { title })
   : renderComparison(runs, { title });
-await Deno.writeTextFile(out, page);
+try {
+  await Deno.writeTextFile(out, page);
+} catch (error) {
+  logger.error("cannot write the report", {
+    out,
+    error: (error as Error).message,
+    hint: "check the path and its rights",
+  });
+  Deno.exit(2);
+}
 logger.info("wrote report", { out, runs: runs.map((r) => r.label) });
+
+/** The resolved path with links followed, or null when nothing is there. */
+async function realPathOrNull(path: string): Promise<string | null> {
+  try {
+    return await Deno.realPath(path);
+  } catch {
+    return null;
+  }
+}
+
+async function findAsync<T>(
+  items: readonly T[],
+  test: (item: T) => Promise<boolean>,
+): Promise<T | undefined> {
+  for (const item of items) if (await test(item)) return item;
+  return undefined;
+}

@@ -124,10 +124,15 @@ export async function readRunRecord(path: string): Promise<RunRecord> {
 }
 
 /**
- * Checks that `value` has the shape of a {@linkcode RunRecord} and returns it.
+ * Checks that `value` has the shape of a {@linkcode RunRecord}, with values
+ * the load tester could have written, and returns it. Besides the types it
+ * refuses negative counts, rates, latencies and lengths, a timeline whose `t`
+ * does not increase, percentiles out of order and a summary whose counts
+ * contradict each other (e.g. more 2xx answers than requests sent): a damaged
+ * file is refused rather than drawn.
  *
  * @throws {TypeError} naming the first field that does not fit, e.g.
- * `timeline[3].p50Ms: expected a number or null, got "fast"`
+ * `timeline[3].p50Ms: expected a number of ms from 0 or null, got "fast"`
  */
 export function checkRunRecord(value: unknown): RunRecord {
   const fail = (path: string, rule: string, got: unknown): never => {
@@ -137,17 +142,20 @@ export function checkRunRecord(value: unknown): RunRecord {
     if (typeof v !== "object" || v === null || Array.isArray(v)) fail(path, "an object", v);
     return v as Record<string, unknown>;
   };
-  const number = (o: Record<string, unknown>, key: string, path: string) => {
-    if (typeof o[key] !== "number" || !Number.isFinite(o[key])) {
-      fail(`${path}.${key}`, "a number", o[key]);
+  const number = (o: Record<string, unknown>, key: string, path: string, kind: Kind) => {
+    const v = o[key];
+    if (typeof v !== "number" || !Number.isFinite(v) || !KINDS[kind].fits(v)) {
+      fail(`${path}.${key}`, KINDS[kind].rule, v);
     }
+    return v as number;
   };
-  const numberOrNull = (o: Record<string, unknown>, key: string, path: string) => {
-    if (o[key] !== null) {
-      if (typeof o[key] !== "number" || !Number.isFinite(o[key])) {
-        fail(`${path}.${key}`, "a number or null", o[key]);
-      }
+  const numberOrNull = (o: Record<string, unknown>, key: string, path: string, kind: Kind) => {
+    const v = o[key];
+    if (v === null) return null;
+    if (typeof v !== "number" || !Number.isFinite(v) || !KINDS[kind].fits(v)) {
+      fail(`${path}.${key}`, `${KINDS[kind].rule} or null`, v);
     }
+    return v as number;
   };
   const string = (o: Record<string, unknown>, key: string, path: string) => {
     if (typeof o[key] !== "string") fail(`${path}.${key}`, "a string", o[key]);
@@ -158,6 +166,22 @@ export function checkRunRecord(value: unknown): RunRecord {
       if (!(Number.isInteger(count) && (count as number) >= 0)) {
         fail(`${path}.${kind}`, "a count", count);
       }
+    }
+  };
+  // Percentiles of one set of answers cannot fall as the rank rises.
+  const ordered = (o: Record<string, unknown>, keys: readonly string[], path: string) => {
+    let previous: string | undefined;
+    for (const key of keys) {
+      if (o[key] === null) continue;
+      if (previous !== undefined && (o[key] as number) < (o[previous] as number)) {
+        fail(`${path}.${key}`, `at least ${path}.${previous} (${o[previous]})`, o[key]);
+      }
+      previous = key;
+    }
+  };
+  const atMost = (o: Record<string, unknown>, key: string, limit: string, path: string) => {
+    if ((o[key] as number) > (o[limit] as number)) {
+      fail(`${path}.${key}`, `at most ${path}.${limit} (${o[limit]})`, o[key]);
     }
   };
 
@@ -173,42 +197,69 @@ export function checkRunRecord(value: unknown): RunRecord {
     fail("settings.mode", '"open" or "closed"', settings.mode);
   }
   if (settings.mode === "open") object(settings.profile, "settings.profile");
-  for (const key of ["users", "thinkTimeMs"]) numberOrNull(settings, key, "settings");
-  for (const key of ["maxOutstanding", "requestTimeoutMs", "drainTimeoutMs"]) {
-    number(settings, key, "settings");
-  }
+  numberOrNull(settings, "users", "settings", "count");
+  numberOrNull(settings, "thinkTimeMs", "settings", "amount");
+  number(settings, "maxOutstanding", "settings", "count");
+  number(settings, "requestTimeoutMs", "settings", "amount");
+  number(settings, "drainTimeoutMs", "settings", "amount");
   object(settings.images, "settings.images");
   if (settings.replicaSource !== undefined) string(settings, "replicaSource", "settings");
 
   if (!Array.isArray(root.timeline)) fail("timeline", "an array", root.timeline);
+  let previousT: number | undefined;
   (root.timeline as unknown[]).forEach((entry, i) => {
     const path = `timeline[${i}]`;
     const point = object(entry, path);
-    for (const key of ["t", "seconds", "offered", "offeredRate", "ok", "achievedRate"]) {
-      number(point, key, path);
+    const t = number(point, "t", path, "amount");
+    if (previousT !== undefined && t <= previousT) {
+      fail(`${path}.t`, `more than timeline[${i - 1}].t (${previousT})`, t);
     }
-    number(point, "outstanding", path);
-    for (const key of ["p50Ms", "p95Ms", "p99Ms", "replicas"]) numberOrNull(point, key, path);
+    previousT = t;
+    number(point, "seconds", path, "amount");
+    for (const key of ["offered", "ok", "outstanding"]) number(point, key, path, "count");
+    for (const key of ["offeredRate", "achievedRate"]) number(point, key, path, "amount");
+    for (const key of ["p50Ms", "p95Ms", "p99Ms"]) numberOrNull(point, key, path, "ms");
+    ordered(point, ["p50Ms", "p95Ms", "p99Ms"], path);
+    numberOrNull(point, "replicas", path, "count");
     counts(point.errors, `${path}.errors`);
   });
 
   const summary = object(root.summary, "summary");
-  for (
-    const key of ["scheduledSeconds", "durationSeconds", "offered", "sent", "ok", "failed"]
-  ) number(summary, key, "summary");
-  number(summary, "offeredRate", "summary");
-  number(summary, "achievedRate", "summary");
+  for (const key of ["scheduledSeconds", "durationSeconds", "offeredRate", "achievedRate"]) {
+    number(summary, key, "summary", "amount");
+  }
+  for (const key of ["offered", "sent", "ok", "failed"]) number(summary, key, "summary", "count");
+  atMost(summary, "sent", "offered", "summary");
+  atMost(summary, "ok", "sent", "summary");
+  if ((summary.ok as number) + (summary.failed as number) > (summary.offered as number)) {
+    fail(
+      "summary.failed",
+      `at most summary.offered - summary.ok (${summary.offered} - ${summary.ok})`,
+      summary.failed,
+    );
+  }
   counts(summary.errors, "summary.errors");
   if (summary.latencyMs !== null) {
     const latency = object(summary.latencyMs, "summary.latencyMs");
     const keys: (keyof LatencySummary)[] = ["p50", "p90", "p95", "p99", "p999", "max"];
-    for (const key of keys) number(latency, key, "summary.latencyMs");
+    for (const key of keys) number(latency, key, "summary.latencyMs", "ms");
+    ordered(latency, keys, "summary.latencyMs");
   }
   return value as RunRecord;
 }
 
+type Kind = "count" | "amount" | "ms";
+
+const KINDS: Record<Kind, { rule: string; fits: (n: number) => boolean }> = {
+  count: { rule: "a whole number from 0", fits: (n) => Number.isInteger(n) && n >= 0 },
+  amount: { rule: "a number from 0", fits: (n) => n >= 0 },
+  ms: { rule: "a number of ms from 0", fits: (n) => n >= 0 },
+};
+
 function show(value: unknown): string {
   if (value === undefined) return "nothing";
+  // JSON would show Infinity and NaN as null, hiding what was wrong.
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
   const text = JSON.stringify(value);
   return text.length > 40 ? `${text.slice(0, 40)}...` : text;
 }

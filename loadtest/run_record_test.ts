@@ -21,7 +21,7 @@ Deno.test("parseRunRecord() names the first field that does not fit", async (t) 
     [
       "bad percentile",
       (r) => ((r.timeline as Record<string, unknown>[])[1].p50Ms = "fast"),
-      'timeline[1].p50Ms: expected a number or null, got "fast"',
+      'timeline[1].p50Ms: expected a number of ms from 0 or null, got "fast"',
     ],
     [
       "bad error count",
@@ -37,6 +37,59 @@ Deno.test("parseRunRecord() names the first field that does not fit", async (t) 
       "replica source not text",
       (r) => ((r.settings as Record<string, unknown>).replicaSource = 3),
       "settings.replicaSource: expected a string, got 3",
+    ],
+    [
+      "negative count",
+      (r) => ((r.timeline as Record<string, unknown>[])[0].offered = -2),
+      "timeline[0].offered: expected a whole number from 0, got -2",
+    ],
+    [
+      "negative rate",
+      (r) => ((r.summary as Record<string, unknown>).achievedRate = -0.5),
+      "summary.achievedRate: expected a number from 0, got -0.5",
+    ],
+    [
+      "negative latency",
+      (r) => ((r.timeline as Record<string, unknown>[])[0].p95Ms = -1),
+      "timeline[0].p95Ms: expected a number of ms from 0 or null, got -1",
+    ],
+    [
+      "fractional replica count",
+      (r) => ((r.timeline as Record<string, unknown>[])[2].replicas = 1.5),
+      "timeline[2].replicas: expected a whole number from 0 or null, got 1.5",
+    ],
+    [
+      "non-finite number",
+      (r) => ((r.settings as Record<string, unknown>).requestTimeoutMs = Infinity),
+      "settings.requestTimeoutMs: expected a number from 0, got Infinity",
+    ],
+    [
+      "t out of order",
+      (r) => ((r.timeline as Record<string, unknown>[])[2].t = 2),
+      "timeline[2].t: expected more than timeline[1].t (2), got 2",
+    ],
+    [
+      "more ok than sent",
+      (r) => ((r.summary as Record<string, unknown>).ok = 11),
+      "summary.ok: expected at most summary.sent (10), got 11",
+    ],
+    [
+      "more sent than offered",
+      (r) => ((r.summary as Record<string, unknown>).sent = 12),
+      "summary.sent: expected at most summary.offered (10), got 12",
+    ],
+    [
+      "more answers than arrivals",
+      (r) => ((r.summary as Record<string, unknown>).failed = 3),
+      "summary.failed: expected at most summary.offered - summary.ok (10 - 8), got 3",
+    ],
+    [
+      "percentiles out of order",
+      (r) => {
+        const latency = (r.summary as Record<string, Record<string, number>>).latencyMs;
+        latency.p99 = 20;
+      },
+      "summary.latencyMs.p99: expected at least summary.latencyMs.p95 (61), got 20",
     ],
     [
       "timeline not a list",
@@ -55,4 +108,7 @@ Deno.test("parseRunRecord() names the first field that does not fit", async (t) 
     });
   }
   assert.throws(() => parseRunRecord("{"), { name: "SyntaxError" });
+  // A damaged file whose types are right is refused by parseRunRecord too.
+  const damaged = JSON.stringify(sampleRecord()).replace('"ok":8', '"ok":-8');
+  assert.throws(() => parseRunRecord(damaged), /summary\.ok: expected a whole number from 0/);
 });

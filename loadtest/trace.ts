@@ -8,6 +8,7 @@
  */
 
 import type { TracePoint } from "./profile.ts";
+import { showText } from "./show_text.ts";
 
 /** Highest rate a trace row may ask for, per second. */
 export const MAX_TRACE_RATE = 100_000;
@@ -17,7 +18,8 @@ export const MAX_TRACE_RATE = 100_000;
  * so is a first row of `second,rate` as a header. Seconds must start at 0 and
  * increase strictly; rates must be >= 0.
  *
- * @throws {SyntaxError} listing every bad row by its line number (at most 10)
+ * @throws {SyntaxError} listing every bad row by its line number (at most 10),
+ * each quoted with {@linkcode showText} so a binary file shows no raw bytes
  */
 export function parseTrace(text: string): TracePoint[] {
   const points: TracePoint[] = [];
@@ -39,11 +41,13 @@ export function parseTrace(text: string): TracePoint[] {
     const second = Number(cells[0]);
     const rate = Number(cells[1]);
     if (cells.length !== 2 || cells[0] === "" || cells[1] === "") {
-      problems.push(`${where}: expected "second,rate", got "${line}"`);
+      problems.push(`${where}: expected "second,rate", got ${showText(line)}`);
     } else if (!Number.isFinite(second) || second < 0) {
-      problems.push(`${where}: expected a second >= 0, got "${cells[0]}"`);
+      problems.push(`${where}: expected a second >= 0, got ${showText(cells[0])}`);
     } else if (!Number.isFinite(rate) || rate < 0 || rate > MAX_TRACE_RATE) {
-      problems.push(`${where}: expected a rate from 0 to ${MAX_TRACE_RATE}, got "${cells[1]}"`);
+      problems.push(
+        `${where}: expected a rate from 0 to ${MAX_TRACE_RATE}, got ${showText(cells[1])}`,
+      );
     } else {
       const previous = points.at(-1);
       if (previous === undefined && second !== 0) {

@@ -38,3 +38,21 @@ Deno.test("parseTrace() refuses a trace without rows and caps the list at ten", 
     return true;
   });
 });
+
+Deno.test("parseTrace() quotes a binary row escaped and cut short", () => {
+  const bytes = new Uint8Array(300).map((_, i) => (i * 37) % 256);
+  bytes[0] = 0x1b;
+  const text = new TextDecoder().decode(bytes).replaceAll("\n", "").replaceAll(",", "");
+  assert.throws(() => parseTrace(text), (error: Error) => {
+    // No control character reaches the message, and a 300-byte row shows as 40 characters.
+    const raw = [...error.message].filter((c) => c < " " || (c >= "\x7f" && c <= "\x9f"));
+    assert.deepEqual(raw, []);
+    assert.match(
+      error.message,
+      /^Cannot read the trace: line 1: expected "second,rate", got "\\x1b/,
+    );
+    assert.match(error.message, /"\.\.\.$/);
+    assert.ok(error.message.length < 300, error.message);
+    return true;
+  });
+});
