@@ -121,3 +121,34 @@ Deno.test("an async job refused for lack of room fails at its deadline with 504"
     await h.close();
   }
 });
+
+Deno.test("time an async job waits outside the queue counts as time in queue", async () => {
+  const open = Promise.withResolvers<void>();
+  // One place at the replica, a queue of 2 of which async jobs may hold 1:
+  // the first job is at the replica, the second queued, the third parked.
+  const h = await harness(1, { gate: () => open.promise }, [
+    "--max-in-flight-per-replica",
+    "1",
+    "--queue-size",
+    "2",
+  ]);
+  try {
+    for (const i of [1, 2, 3]) assert.equal((await h.enqueue([i])).status, 202);
+    const { queue } = h.dispatcher;
+    await until(() => queue.depth === 1 && queue.parked === 1, turn);
+    // The measured quantity itself, not a wait for readiness: both waiting
+    // jobs spend at least this long before the replica takes anything.
+    const heldMs = 300;
+    await new Promise((resolve) => setTimeout(resolve, heldMs));
+    open.resolve();
+    await until(() => h.dispatcher.results.counts().done === 3, turn, 10_000);
+
+    const metric = await h.dispatcher.metrics.queueDuration.get();
+    const sum = metric.values.find((v) => v.metricName?.endsWith("_sum"))?.value ?? 0;
+    // Parked time left out, the third job would add only its few ms in the queue.
+    assert.ok(sum >= (2 * heldMs) / 1000, `queue time sum ${sum} s, expected >= 0.6 s`);
+  } finally {
+    open.resolve();
+    await h.close();
+  }
+});

@@ -123,15 +123,20 @@ async function run(
     const take = { deadline, exclude: tried, signal, admitted: attempt > 0 };
     const share = options.queueShare;
     let slot = await queue.take({ ...take, maxDepth: share });
+    // Time parked outside the queue is queueing too: the concurrency signal
+    // (Little's law over this histogram's sum) must see the async backlog.
+    let parkedMs = 0;
     // Only a first attempt can find the queue full (retries are admitted), so
     // nothing is excluded and the room it is woken for is room it can use.
     while (slot.kind === "full" && share !== undefined) {
       const parkedAt = performance.now();
       const room = await queue.waitForRoom({ maxDepth: share, deadline, signal });
+      parkedMs += performance.now() - parkedAt;
+      if (room !== "room") metrics.queueDuration.observe(parkedMs / 1000);
       if (room === "aborted") return clientClosed();
       if (room === "expired") {
         return deadlineExceeded(
-          `waiting ${Math.round(performance.now() - parkedAt)} ms for one of the ${share} ` +
+          `waiting ${Math.round(parkedMs)} ms for one of the ${share} ` +
             "queue places async jobs may take",
         );
       }
@@ -139,7 +144,7 @@ async function run(
     }
     if (slot.kind === "none") break;
     if (slot.kind === "full") return queueFull(queue.depth);
-    metrics.queueDuration.observe(slot.waitedMs / 1000);
+    metrics.queueDuration.observe((slot.waitedMs + parkedMs) / 1000);
     if (slot.kind === "aborted") return clientClosed();
     if (slot.kind === "expired") {
       if (slot.noReplica && failures.length === 0) return noReplica();
