@@ -12,7 +12,10 @@
  *
  * A replica that keeps failing is ejected: after `ejectAfter` failures in a row
  * it gets no request for `ejectBaseMs`, doubled on each further ejection up to
- * `ejectMaxMs`, and a success resets both counts. With the defaults (5 failures,
+ * `ejectMaxMs`. A success resets the failures in a row; the doubling is
+ * forgiven only by a success at least `ejectMaxMs` after the last ejection
+ * ended, so a replica that flaps (a success between bursts of failures) keeps
+ * growing its time out instead of returning every 5 s. With the defaults (5 failures,
  * 5 s, 60 s) a replica that is down for good is tried 5 times, then sits out
  * 5 s, 10 s, 20 s, 40 s, 60 s, 60 s, ... Ejection never takes the last replica
  * out: the pool refuses to eject when no other replica would be left, and if
@@ -31,7 +34,7 @@ export interface Replica {
   coolUntil: number;
   /** Failures in a row since the last success or ejection. */
   failures: number;
-  /** Ejections since the last success; each one doubles the next. */
+  /** Ejections not yet forgiven; each one doubles the next. */
   ejections: number;
   /** Time (ms, pool clock) before which the replica gets no request at all. */
   ejectedUntil: number;
@@ -200,10 +203,13 @@ export class ReplicaPool {
     replica.coolUntil = this.#now() + this.#cooldownMs;
   }
 
-  /** Records an answer from `replica`: its failure and ejection counts start again. */
+  /**
+   * Records an answer from `replica`: its failures in a row start again, and
+   * its ejections too once it has served `ejectMaxMs` since the last one ended.
+   */
   recordSuccess(replica: Replica): void {
     replica.failures = 0;
-    replica.ejections = 0;
+    if (this.#now() - replica.ejectedUntil >= this.#ejectMaxMs) replica.ejections = 0;
   }
 
   /**

@@ -113,10 +113,23 @@ Deno.test("ReplicaPool.recordFailure() ejects after failures in a row, longer ea
   for (let i = 0; i < 2; i++) pool.recordFailure(a);
   assert.equal(pool.recordFailure(a), 3000, "capped at ejectMaxMs");
 
+  // A success right after an ejection is what a flapping replica gives: the
+  // failures in a row start again, the ejection length does not.
   now = 6000;
   pool.recordSuccess(a);
+  assert.equal(pool.recordFailure(a), undefined, "failures in a row counted afresh");
+  pool.recordFailure(a);
+  assert.equal(pool.recordFailure(a), 3000, "a flapping replica keeps its long ejection");
+
+  // Serving well for ejectMaxMs after the last ejection ended forgives it.
+  now = 9000 + 3000;
+  pool.recordSuccess(a);
   for (let i = 0; i < 2; i++) pool.recordFailure(a);
-  assert.equal(pool.recordFailure(a), 1000, "a success starts the growth again");
+  assert.equal(
+    pool.recordFailure(a),
+    1000,
+    "a success after a quiet spell starts the growth again",
+  );
 });
 
 Deno.test("ReplicaPool.recordFailure() never ejects the last replica serving", () => {
