@@ -1,17 +1,24 @@
 /**
- * The comparison of an experiment's runs: one row per policy with its
- * latency, errors, cost and reaction times, as JSON and as a printed table.
+ * The comparison of an experiment's runs: one row per run with its latency,
+ * errors, cost and reaction times, and, when policies ran more than once, one
+ * line per policy with the median and range of its runs; as JSON and as a
+ * printed table.
  *
  * @module
  */
 
 import { formatErrors } from "../loadtest/format.ts";
 import type { ProfileSpec } from "../loadtest/profile.ts";
+import { aggregatePolicies, formatSpread, type PolicyAggregate } from "./aggregate.ts";
 import type { RunRecord } from "./run_policy.ts";
+import { runName } from "./schedule.ts";
 
-/** One policy's row. */
+/** One run's row. */
 export interface ComparisonRow {
+  /** The policy's label; several rows share it when the policy ran more than once. */
   label: string;
+  /** Which run of the policy, from 1. */
+  repeat: number;
   /** Its `run.json`, relative to the comparison's folder. */
   file: string;
   sent: number;
@@ -43,6 +50,11 @@ export interface Comparison {
   /** The peak load, seconds from the start, that the reaction times refer to. */
   peak: { start: number; end: number; rate: number };
   horizonSeconds: number;
+  /** The most runs any policy had: 1 without `--repeat`. */
+  repeats: number;
+  /** One per policy, in the order of the runs: the median and range of its runs. */
+  policies: PolicyAggregate[];
+  /** One per run, in the order they ran. */
   rows: ComparisonRow[];
 }
 
@@ -73,6 +85,8 @@ export function compareRuns(
       );
     }
   }
+  const rows = records.map((record, index) => row(record, files[index]));
+  const policies = aggregatePolicies(rows);
   return {
     createdAt: createdAt.toISOString(),
     profileText: first.profileText,
@@ -80,7 +94,9 @@ export function compareRuns(
     seed: first.seed,
     peak: first.peak,
     horizonSeconds: first.horizonSeconds,
-    rows: records.map((record, index) => row(record, files[index])),
+    repeats: Math.max(...policies.map((policy) => policy.runs)),
+    policies,
+    rows,
   };
 }
 
@@ -92,6 +108,7 @@ function row(record: RunRecord, file: string): ComparisonRow {
     decisions.applied.filter((decision) => decision.direction === direction).length;
   return {
     label: record.experiment.label,
+    repeat: record.experiment.repeat ?? 1,
     file,
     sent: summary.sent,
     ok: summary.ok,
@@ -111,7 +128,9 @@ function row(record: RunRecord, file: string): ComparisonRow {
   };
 }
 
-const COLUMNS: [string, (row: ComparisonRow) => string][] = [
+type Column<T> = [string, (row: T) => string];
+
+const COLUMNS: Column<ComparisonRow>[] = [
   ["policy", (row) => row.label],
   ["p50 ms", (row) => number(row.p50Ms, 0)],
   ["p95 ms", (row) => number(row.p95Ms, 0)],
@@ -126,26 +145,41 @@ const COLUMNS: [string, (row: ComparisonRow) => string][] = [
   ["ups/downs", (row) => `${row.ups}/${row.downs}`],
 ];
 
+const AGGREGATE_COLUMNS: Column<PolicyAggregate>[] = [
+  ["policy", (policy) => policy.label],
+  ["runs", (policy) => String(policy.runs)],
+  ["p50 ms", (policy) => formatSpread(policy.p50Ms, 0, policy.runs)],
+  ["p95 ms", (policy) => formatSpread(policy.p95Ms, 0, policy.runs)],
+  ["p99 ms", (policy) => formatSpread(policy.p99Ms, 0, policy.runs)],
+  ["failed", (policy) => formatSpread(policy.failed, 0, policy.runs)],
+  ["replica-s", (policy) => formatSpread(policy.replicaSeconds, 0, policy.runs)],
+  ["up after s", (policy) => formatSpread(policy.scaleUpSeconds, 1, policy.runs)],
+  ["down after s", (policy) => formatSpread(policy.scaleDownSeconds, 1, policy.runs)],
+];
+
 /**
- * The comparison as a fixed-width table, one line per policy, followed by the
- * errors of each policy that had any and a line saying what the times mean.
+ * The comparison as fixed-width text: one line per run, the errors of each
+ * run that had any, then (when policies ran more than once) one line per
+ * policy with the median and range of its runs, and a line saying what the
+ * times mean. With one run per policy it is the per-run table alone.
  */
 export function formatComparison(comparison: Comparison): string {
-  const cells = comparison.rows.map((row) => COLUMNS.map(([, cell]) => cell(row)));
-  const widths = COLUMNS.map(([title], column) =>
-    Math.max(title.length, ...cells.map((line) => line[column].length))
-  );
-  const line = (parts: string[]) =>
-    parts.map((part, column) =>
-      column === 0 ? part.padEnd(widths[0]) : part.padStart(widths[column])
-    )
-      .join("  ");
-  const lines = [line(COLUMNS.map(([title]) => title)), ...cells.map(line)];
+  const { repeats } = comparison;
+  const name = (row: ComparisonRow) => runName(row.label, row.repeat, repeats);
+  const columns: Column<ComparisonRow>[] = [["policy", name], ...COLUMNS.slice(1)];
+  const lines = table(columns, comparison.rows);
   for (const row of comparison.rows) {
-    if (row.failed > 0) lines.push(`errors of ${row.label}: ${formatErrors(row.errors)}`);
+    if (row.failed > 0) lines.push(`errors of ${name(row)}: ${formatErrors(row.errors)}`);
     if (row.stoppedEarly) {
-      lines.push(`${row.label} was stopped early: its figures cover part of the load only`);
+      lines.push(`${name(row)} was stopped early: its figures cover part of the load only`);
     }
+  }
+  if (repeats > 1) {
+    lines.push(
+      "",
+      `Per policy over its runs: median (min-max); [k/n] = only k of its n runs had a value`,
+      ...table(AGGREGATE_COLUMNS, comparison.policies),
+    );
   }
   const { peak, horizonSeconds } = comparison;
   lines.push(
@@ -153,6 +187,18 @@ export function formatComparison(comparison: Comparison): string {
       `start, "down after" from its end (- = did not happen); replica-s over ${horizonSeconds} s`,
   );
   return lines.join("\n");
+}
+
+function table<T>(columns: readonly Column<T>[], rows: readonly T[]): string[] {
+  const cells = rows.map((row) => columns.map(([, cell]) => cell(row)));
+  const widths = columns.map(([title], column) =>
+    Math.max(title.length, ...cells.map((line) => line[column].length))
+  );
+  const line = (parts: string[]) =>
+    parts.map((part, column) =>
+      column === 0 ? part.padEnd(widths[0]) : part.padStart(widths[column])
+    ).join("  ");
+  return [line(columns.map(([title]) => title)), ...cells.map(line)];
 }
 
 function number(value: number | null, digits: number): string {

@@ -3,7 +3,7 @@ import { buildProfile } from "../loadtest/profile_build.ts";
 import { renderComparison } from "../loadtest/report.ts";
 import { RUN_RECORD_VERSION } from "../loadtest/run_record.ts";
 import { compareRuns, formatComparison } from "./compare.ts";
-import { comparisonSection } from "./compare_html.ts";
+import { chartedRuns, comparisonSection } from "./compare_html.ts";
 import type { ReplicaEvent } from "./fleet_metrics.ts";
 import { peakWindow } from "./profiles.ts";
 import { fleetFacts, type RunRecord } from "./run_policy.ts";
@@ -180,4 +180,89 @@ Deno.test("compare.html is one page: the comparison table and the runs' charts",
   }
   // Nothing links away: the page stands alone.
   assert.doesNotMatch(page, /\bhref\s*=/i);
+});
+
+/** `record()` as the given run of its policy. */
+function repeated(base: RunRecord, repeat: number, latencies: number[]): RunRecord {
+  const copy = record(base.experiment.label, base.experiment.replicaEvents, latencies);
+  copy.experiment.repeat = repeat;
+  return copy;
+}
+
+// Two policies, twice each, interleaved as the experiment runs them.
+const REPEATED = [
+  repeated(FAST, 1, [40, 50, 60, 70]),
+  repeated(SLOW, 1, [40, 300, 900, 1200]),
+  repeated(FAST, 2, [40, 50, 80, 90]),
+  repeated(SLOW, 2, [40, 300, 700, 800]),
+];
+const REPEATED_FILES = ["1-rate-r1", "2-hpa-0.9-r1", "3-rate-r2", "4-hpa-0.9-r2"]
+  .map((folder) => `${folder}/run.json`);
+
+Deno.test("compareRuns() keeps every run's row and adds each policy's median and range", () => {
+  const comparison = compareRuns(REPEATED, REPEATED_FILES, new Date(0));
+  assert.equal(comparison.repeats, 2);
+  assert.deepEqual(
+    comparison.rows.map((row) => `${row.label} ${row.repeat} ${row.file}`),
+    [
+      "rate 1 1-rate-r1/run.json",
+      "hpa:0.9 1 2-hpa-0.9-r1/run.json",
+      "rate 2 3-rate-r2/run.json",
+      "hpa:0.9 2 4-hpa-0.9-r2/run.json",
+    ],
+  );
+  const [rate, hpa] = comparison.policies;
+  assert.equal(rate.label, "rate");
+  assert.equal(rate.runs, 2);
+  // p95 of the runs is 70 and 90: the median of two is their mean.
+  assert.deepEqual(rate.p95Ms, { median: 80, min: 70, max: 90, count: 2 });
+  assert.deepEqual(rate.replicaSeconds, { median: 186, min: 186, max: 186, count: 2 });
+  assert.equal(hpa.label, "hpa:0.9");
+  assert.deepEqual(hpa.p50Ms, { median: 800, min: 700, max: 900, count: 2 });
+  assert.deepEqual(hpa.failed, { median: 1, min: 1, max: 1, count: 2 });
+  // Of two runs (p95 1200 and 800) the lower middle one stands for the policy.
+  assert.equal(hpa.medianRepeat, 2);
+  // A run from before --repeat existed counts as run 1.
+  const old = record("rate", FAST.experiment.replicaEvents, [10]);
+  delete old.experiment.repeat;
+  assert.equal(compareRuns([old], ["a"], new Date(0)).rows[0].repeat, 1);
+});
+
+Deno.test("formatComparison() names each repeated run and ends with the medians", () => {
+  const text = formatComparison(compareRuns(REPEATED, REPEATED_FILES, new Date(0)));
+  const lines = text.split("\n");
+  assert.match(lines[1], /^rate #1\s+60\s+70\s/);
+  assert.match(lines[4], /^hpa:0\.9 #2\s+700\s+800\s/);
+  assert.equal(lines[5], "errors of rate #1: 503 x1");
+  const head = lines.findIndex((line) => /^policy\s+runs\s+p50 ms\s+p95 ms/.test(line));
+  assert.ok(head > 5, text);
+  assert.match(lines[head - 1], /^Per policy over its runs: median \(min-max\)/);
+  assert.match(lines[head + 1], /^rate\s+2\s+70 \(60-80\)\s+80 \(70-90\)\s+80 \(70-90\)\s+1\s+186/);
+  assert.match(lines[head + 2], /^hpa:0\.9\s+2\s+800 \(700-900\)\s+1000 \(800-1200\)/);
+  assert.equal(lines[head + 1].length, lines[head].length);
+  assert.match(lines.at(-1)!, /^peak load 14\/s/);
+});
+
+Deno.test("formatComparison() without repeats prints no per-policy table", () => {
+  const text = formatComparison(compareRuns([FAST, SLOW], ["a", "b"], new Date(0)));
+  assert.ok(!text.includes("Per policy"));
+  assert.ok(!text.includes("#1"));
+});
+
+Deno.test("compare.html with repeats: the medians, every run, and one charted run each", () => {
+  const comparison = compareRuns(REPEATED, REPEATED_FILES, new Date(0));
+  const html = comparisonSection(comparison).trustedHtml;
+  assert.equal(html.match(/<table id="policies">/g)?.length, 1);
+  assert.match(html, /<td>80 \(70-90\)<\/td>/);
+  assert.equal(html.match(/<tr data-policy="[^"]+" data-repeat=/g)?.length, 4);
+  assert.match(html, /<th>hpa:0\.9 #2<\/th>/);
+  const charted = chartedRuns(comparison, REPEATED);
+  assert.deepEqual(charted.map((run) => run.label), ["rate #1", "hpa:0.9 #2"]);
+  assert.equal(charted[1].run, REPEATED[3]);
+  const page = renderComparison(charted, { sections: [comparisonSection(comparison)] });
+  assert.ok(page.includes('id="chart-latency"'));
+  // Without repeats every run is charted under its policy's name.
+  const single = compareRuns([FAST, SLOW], ["a", "b"], new Date(0));
+  assert.deepEqual(chartedRuns(single, [FAST, SLOW]).map((run) => run.label), ["rate", "hpa:0.9"]);
+  assert.ok(!comparisonSection(single).trustedHtml.includes('id="policies"'));
 });

@@ -33,6 +33,8 @@ export interface ExperimentConfig {
   /** Seeds the order in which the photos are sent; the same for every run. */
   seed: number;
   max: number;
+  /** How many times each policy runs; the runs are interleaved (see schedule.ts). */
+  repeat: number;
   /** Seconds after the load during which the fleet is watched shrinking. */
   cooldownSeconds: number;
   imageDir: string;
@@ -48,6 +50,7 @@ export const DEFAULTS = {
   profile: "spike",
   seed: "1",
   max: "4",
+  repeat: "1",
   cooldown: "45",
   prometheusBin: "prometheus",
 } as const;
@@ -80,8 +83,8 @@ export const SHARED_AUTOSCALER_ARGS = [
 /** Usage text printed by `--help`. */
 export const USAGE = `Usage: deno task experiment [flags]
 
-Runs the local system once per policy under the same load, one after another,
-each from a clean start, and writes a comparison.
+Runs the local system once per policy (or --repeat times) under the same load,
+one run after another, each from a clean start, and writes a comparison.
 
   --policies LIST         policies to compare, NAME or NAME:VALUE [${DEFAULTS.policies}]
                           rate:N         N requests/s per replica
@@ -93,6 +96,9 @@ each from a clean start, and writes a comparison.
                           e.g. "spike:rate=2,peak=14,spike-for=20" [${DEFAULTS.profile}]
   --seed N                order in which the photos are sent [${DEFAULTS.seed}]
   --max N                 most replicas [${DEFAULTS.max}]
+  --repeat N              runs per policy, 1 to 20, interleaved (every policy's run 1,
+                          then every policy's run 2, ...); the table gives the median
+                          and the range [${DEFAULTS.repeat}]
   --cooldown SECONDS      how long to watch the fleet after the load; every run is
                           watched this long, so all end at the same second [${DEFAULTS.cooldown}]
   --autoscaler-flags=F    extra autoscaler flags for every run, after the experiment's
@@ -124,6 +130,7 @@ export function parseConfig(args: string[], context: ConfigContext): ExperimentC
     profile: { type: "string" },
     seed: { type: "string" },
     max: { type: "string" },
+    repeat: { type: "string" },
     cooldown: { type: "string" },
     "autoscaler-flags": { type: "string" },
     images: { type: "string" },
@@ -143,6 +150,7 @@ export function parseConfig(args: string[], context: ConfigContext): ExperimentC
   const specs = parsePolicies(values.policies ?? DEFAULTS.policies, problems);
   const seed = integer("seed", values.seed ?? DEFAULTS.seed, 0, 2 ** 32 - 1);
   const max = integer("max", values.max ?? DEFAULTS.max, 1, 16);
+  const repeat = integer("repeat", values.repeat ?? DEFAULTS.repeat, 1, 20);
   const cooldownSeconds = integer("cooldown", values.cooldown ?? DEFAULTS.cooldown, 0, 3600);
 
   const profileText = values.profile ?? DEFAULTS.profile;
@@ -199,6 +207,7 @@ export function parseConfig(args: string[], context: ConfigContext): ExperimentC
     peak: peakWindow(profile),
     seed,
     max,
+    repeat,
     cooldownSeconds,
     imageDir,
     modelPath: values.model,

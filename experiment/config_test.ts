@@ -53,6 +53,7 @@ Deno.test("parseConfig() applies the defaults", () => {
   assert.equal(config.profile.kind, "spike");
   assert.equal(config.seed, 1);
   assert.equal(config.max, 4);
+  assert.equal(config.repeat, 1);
   assert.equal(config.cooldownSeconds, 45);
   assert.equal(config.imageDir, IMAGES);
   assert.equal(config.outDir, `${IMAGES}/experiments/2026-12-04T18-30-05Z`);
@@ -118,6 +119,16 @@ Deno.test("parseConfig() reports every problem at once, before any run", () => {
     "`sudo apt-get install -y prometheus` (Debian, Ubuntu) or put the release binary from " +
     "prometheus.io on PATH, or name it with --prometheus-bin",
   ]);
+});
+
+Deno.test("parseConfig() takes --repeat from 1 to 20 and nothing else", () => {
+  assert.equal(parseConfig([...BASE, "--repeat", "3"], CONTEXT).repeat, 3);
+  assert.equal(parseConfig([...BASE, "--repeat=20"], CONTEXT).repeat, 20);
+  for (const bad of ["0", "21", "2.5", "two", ""]) {
+    assert.deepEqual(problemsOf([...BASE, `--repeat=${bad}`]), [
+      `--repeat must be an integer from 1 to 20, got "${bad}"`,
+    ]);
+  }
 });
 
 Deno.test("parseConfig() refuses an output folder that already holds files", () => {

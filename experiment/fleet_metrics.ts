@@ -56,8 +56,10 @@ export function scaleUpSeconds(events: readonly ReplicaEvent[], start: number): 
 
 /**
  * Seconds from `end` (the load falling) until the fleet was back to the count
- * it had at `start`; 0 when it already was at `end`, null when it never grew
- * after `start` (nothing to undo) or did not get back while it was watched.
+ * it had at `start`; 0 when it grew and shrank back before `end`, null when it
+ * never grew after `start` (nothing to undo) or did not get back while it was
+ * watched. The return is looked for after the growth, so a fleet that grows
+ * only after `end` is not taken as already back.
  */
 export function scaleDownSeconds(
   events: readonly ReplicaEvent[],
@@ -65,8 +67,8 @@ export function scaleDownSeconds(
 ): number | null {
   const { start, end } = window;
   const before = replicasAt(events, start);
-  if (scaleUpSeconds(events, start) === null) return null;
-  if (replicasAt(events, end) <= before) return 0;
-  const back = events.find((event) => event.t > end && event.replicas <= before);
-  return back === undefined ? null : back.t - end;
+  const up = scaleUpSeconds(events, start);
+  if (up === null) return null;
+  const back = events.find((event) => event.t > start + up && event.replicas <= before);
+  return back === undefined ? null : Math.max(0, back.t - end);
 }

@@ -64,4 +64,9 @@ Deno.test("scaleDownSeconds() measures from the load falling to the old count", 
     assert.equal(scaleDownSeconds([{ t: 0, replicas: 1 }], WINDOW), null);
     assert.equal(scaleDownSeconds(SPIKE.slice(0, 4), WINDOW), null);
   });
+  await t.step("a fleet that grew only after the load fell is not back yet", () => {
+    const late = [{ t: 0, replicas: 1 }, { t: 40.1, replicas: 2 }];
+    assert.equal(scaleDownSeconds(late, WINDOW), null);
+    assert.equal(scaleDownSeconds([...late, { t: 55, replicas: 1 }], WINDOW), 15);
+  });
 });

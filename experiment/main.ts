@@ -1,7 +1,8 @@
 /**
- * `deno task experiment`: runs the local system once per policy under the
- * same load, each from a clean start, and writes `run.json` per policy plus
- * `compare.json` and `compare.html`, then prints the comparison table.
+ * `deno task experiment`: runs the local system once per policy (or
+ * `--repeat` times, interleaved) under the same load, each run from a clean
+ * start, and writes `run.json` per run plus `compare.json` and
+ * `compare.html`, then prints the comparison table.
  *
  * Progress lines, decisions and the table are this tool's product, printed
  * for a person; diagnostics go through the JSON logger. Exit codes: 0 done,
@@ -24,10 +25,10 @@ import { type ImageFile, loadImages } from "../loadtest/images.ts";
 import { profileSeconds } from "../loadtest/profile.ts";
 import { renderComparison } from "../loadtest/report.ts";
 import { compareRuns, formatComparison } from "./compare.ts";
-import { comparisonSection } from "./compare_html.ts";
+import { chartedRuns, comparisonSection } from "./compare_html.ts";
 import { parseConfig, USAGE } from "./config.ts";
-import { runFolderName } from "./policy_spec.ts";
 import { runPolicy, type RunRecord } from "./run_policy.ts";
+import { runName, scheduleRuns } from "./schedule.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const shared = findSharedImages();
@@ -73,8 +74,10 @@ const ordered = shuffle(images, config.seed);
 
 await Deno.mkdir(config.outDir, { recursive: true });
 const { peak } = config;
+const schedule = scheduleRuns(config.runs, config.repeat);
+const times = config.repeat > 1 ? ` (${config.runs.length} policies x ${config.repeat})` : "";
 print(
-  `Experiment: ${config.runs.length} runs of load "${config.profileText}" ` +
+  `Experiment: ${schedule.length} runs${times} of load "${config.profileText}" ` +
     `(${profileSeconds(config.profile)} s, peak ${peak.rate}/s ` +
     `from ${peak.start} s to ${peak.end} s), then ${config.cooldownSeconds} s of ` +
     `cooldown each; ${ordered.length} photos, seed ${config.seed}`,
@@ -84,16 +87,17 @@ print(`Results: ${config.outDir}`);
 const records: RunRecord[] = [];
 const files: string[] = [];
 let exitCode = 0;
-for (const [index, run] of config.runs.entries()) {
+for (const [index, { run, repeat, repeats, folder }] of schedule.entries()) {
   if (stopping.signal.aborted) break;
-  const folder = runFolderName(run, index);
   const dir = `${config.outDir}/${folder}`;
-  const tag = `[${run.label}]`;
-  print(`\n== Run ${index + 1}/${config.runs.length}: ${run.label} ==`);
+  const tag = `[${runName(run.label, repeat, repeats)}]`;
+  const which = repeats > 1 ? ` (${run.label}, repeat ${repeat}/${repeats})` : `: ${run.label}`;
+  print(`\n== Run ${index + 1}/${schedule.length}${which} ==`);
   print(`autoscaler flags: ${run.autoscalerArgs.join(" ")}`);
   try {
     const record = await runPolicy({
       run,
+      repeat,
       dir,
       modelPath,
       prometheusBin: config.prometheusBin,
@@ -150,7 +154,7 @@ if (records.length > 0) {
   await Deno.writeTextFile(
     `${config.outDir}/compare.html`,
     renderComparison(
-      records.map((record) => ({ label: record.experiment.label, run: record })),
+      chartedRuns(comparison, records),
       {
         title: `Autoscaling experiment: ${config.profileText}`,
         sections: [comparisonSection(comparison)],

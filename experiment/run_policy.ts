@@ -52,6 +52,11 @@ export interface FleetFacts {
 /** What the experiment adds to the load tester's record of a run. */
 export interface PolicyFacts {
   label: string;
+  /**
+   * Which run of this policy it was, from 1 (`--repeat`); records written
+   * before repeats existed lack it and count as run 1.
+   */
+  repeat?: number;
   policy: string;
   parameter: string | null;
   autoscalerArgs: string[];
@@ -84,6 +89,8 @@ export interface RunRecord extends LoadRunRecord {
 /** Options of {@linkcode runPolicy}. */
 export interface RunPolicyOptions {
   run: PlannedRun;
+  /** Which run of this policy this is, from 1; default 1. */
+  repeat?: number;
   /** Folder of this run: logs and Prometheus data go here. */
   dir: string;
   modelPath: string;
@@ -226,6 +233,7 @@ export async function runPolicy(options: RunPolicyOptions): Promise<RunRecord> {
     summary,
     experiment: {
       label: run.label,
+      repeat: options.repeat ?? 1,
       policy: run.policy,
       parameter: run.parameter ?? null,
       autoscalerArgs: run.autoscalerArgs,
