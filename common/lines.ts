@@ -6,11 +6,38 @@
  * @module
  */
 
+/** Where {@linkcode followLines} copies the bytes it reads. */
+export interface ByteSink {
+  write(chunk: Uint8Array): Promise<unknown>;
+}
+
+/**
+ * A sink that puts every chunk in `file` at once. A file's `writable` stream
+ * would hold up to 64 KiB until it is closed, leaving a running service's log
+ * empty, and lost if this process is killed: exactly when someone reads it.
+ */
+export function fileSink(file: Deno.FsFile): ByteSink {
+  return {
+    async write(chunk) {
+      for (let done = 0; done < chunk.length;) done += await file.write(chunk.subarray(done));
+    },
+  };
+}
+
+/** Copies all of `stream` into `file` as it arrives (see {@linkcode fileSink}). */
+export async function copyToFile(
+  stream: ReadableStream<Uint8Array>,
+  file: Deno.FsFile,
+): Promise<void> {
+  const sink = fileSink(file);
+  for await (const chunk of stream) await sink.write(chunk);
+}
+
 /** Calls `onLine` for each complete line of `stream`, copying all bytes to `sink`. */
 export async function followLines(
   stream: ReadableStream<Uint8Array>,
   onLine: (line: string) => void,
-  sink?: WritableStreamDefaultWriter<Uint8Array>,
+  sink?: ByteSink,
 ): Promise<void> {
   const decoder = new TextDecoder();
   let pending = "";

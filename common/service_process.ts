@@ -6,7 +6,7 @@
  * @module
  */
 
-import { followLines, listeningPort } from "./lines.ts";
+import { fileSink, followLines, listeningPort } from "./lines.ts";
 
 /** Options of {@linkcode startService}. */
 export interface StartServiceOptions {
@@ -62,7 +62,7 @@ export async function startService(options: StartServiceOptions): Promise<Servic
   const file = logFile
     ? await Deno.open(logFile, { write: true, create: true, append: true })
     : undefined;
-  const sink = file?.writable.getWriter();
+  const sink = file ? fileSink(file) : undefined;
   const tail: string[] = [];
   const remember = (line: string) => {
     tail.push(line);
@@ -81,7 +81,7 @@ export async function startService(options: StartServiceOptions): Promise<Servic
   const exited = (async () => {
     const status = await child.status;
     await Promise.allSettled([stdoutDone, stderrDone]);
-    await sink?.close().catch(() => {});
+    file?.close();
     return status;
   })();
 

@@ -7,6 +7,7 @@
 
 import { fileURLToPath } from "node:url";
 import { findExecutable } from "@common/find_executable.ts";
+import { copyToFile } from "@common/lines.ts";
 import { waitForHttp } from "@common/wait_http.ts";
 
 const TETHER = fileURLToPath(new URL("../common/tether_main.ts", import.meta.url));
@@ -70,7 +71,7 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
     stdout: "null",
     stderr: "piped",
   }).spawn();
-  const stderrDone = child.stderr.pipeTo(log.writable).catch(() => {});
+  const stderrDone = copyToFile(child.stderr, log).catch(() => {}).finally(() => log.close());
   const exited = child.status.then(async (status) => {
     await stderrDone;
     return status;
