@@ -13,17 +13,20 @@ import type { Hono } from "hono";
 import { HttpError } from "@common/http_error.ts";
 import type { Logger } from "@common/log.ts";
 import { readBody } from "@common/read_body.ts";
+import { type JobProgress, newProgress, pendingTimeoutError } from "./pending_timeout.ts";
 import type { Admission, JobError, ResultStore } from "./result_store.ts";
 
 /**
  * Classifies one image the way `POST /classify` does. Resolves to that
  * route's answer: 2xx with the model's JSON, a replica's 4xx, or the
- * dispatcher's own 503/504. It should stop when `signal` aborts.
+ * dispatcher's own 503/504. It should stop when `signal` aborts, and keep
+ * `progress` up to date so a timeout can say where the job was.
  */
 export type Submit = (
   body: Uint8Array<ArrayBuffer>,
   contentType: string | null,
   signal: AbortSignal,
+  progress: JobProgress,
 ) => Promise<Response>;
 
 /** A budget of upload bytes, shared with `POST /classify` (a `BodyBudget` fits). */
@@ -98,10 +101,15 @@ export function mountAsyncApi(app: Hono, options: AsyncApiOptions): AsyncApi {
   const limit = envelopeLimit(maxBodyBytes);
   const jobs = new Set<Promise<void>>();
 
-  async function run(id: string, image: Uint8Array<ArrayBuffer>, signal: AbortSignal) {
+  async function run(
+    id: string,
+    image: Uint8Array<ArrayBuffer>,
+    signal: AbortSignal,
+    progress: JobProgress,
+  ) {
     let outcome: Finished;
     try {
-      const response = await submit(image, SUBMITTED_TYPE, signal);
+      const response = await submit(image, SUBMITTED_TYPE, signal, progress);
       outcome = await finishedOf(response, store.maxResultBytes, signal);
     } catch (error) {
       // An aborted job was already failed by the store (deadline or shutdown).
@@ -131,13 +139,14 @@ export function mountAsyncApi(app: Hono, options: AsyncApiOptions): AsyncApi {
       const body = await readEnvelope(c.req.raw, limit, maxBodyBytes, bodyTimeoutMs);
       const image = imageOf(body, maxBodyBytes);
 
-      const admission = store.open();
+      const progress = newProgress();
+      const admission = store.open(() => pendingTimeoutError(store.pendingTimeoutMs, progress));
       if (!admission.ok) throw storeRefusal(admission);
       const { id, signal } = admission;
       // The job owns the reservation from here on: the image lives until it settles.
       const release = giveBack;
       giveBack = undefined;
-      const job = run(id, image, signal).finally(() => {
+      const job = run(id, image, signal, progress).finally(() => {
         release?.();
         jobs.delete(job);
       });
@@ -287,11 +296,13 @@ function requireJson(contentType: string | undefined): void {
   const type = (contentType ?? "").split(";")[0].trim().toLowerCase();
   if (type === "application/json") return;
   const raw = type.startsWith("image/") || type === "application/octet-stream";
-  const seen = type === "" ? "no Content-Type" : `Content-Type ${type}`;
+  const problem = type === ""
+    ? "Cannot read the body: the request has no Content-Type"
+    : `Cannot read a body of Content-Type ${type}`;
   throw new HttpError(
     415,
     "unsupported_content_type",
-    `Cannot read ${seen} here: /enqueue reads a JSON envelope sent as application/json` +
+    `${problem}; /enqueue reads a JSON envelope sent with Content-Type: application/json` +
       (raw ? "; wrap the base64 image in it, or send the raw bytes to POST /classify" : ""),
     { accepted: ENQUEUE_ACCEPTED },
   );
@@ -412,7 +423,8 @@ function withoutDataUrl(
   data: string,
   refuse: (status: number, code: string, message: string) => HttpError,
 ): string {
-  if (!data.startsWith("data:")) return data;
+  // Scheme, media type and "base64" are all case-insensitive (RFC 2397, RFC 2045).
+  if (data.slice(0, 5).toLowerCase() !== "data:") return data;
   const comma = data.indexOf(",");
   const head = (comma < 0 ? data : data.slice(0, comma)).slice(5).toLowerCase();
   const parts = head.split(";").map((part) => part.trim());

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { type AsyncApi, envelopeLimit, mountAsyncApi, type UploadBudget } from "./async_api.ts";
 import { BodyBudget } from "./body_budget.ts";
+import type { JobProgress } from "./pending_timeout.ts";
 import { ResultStore, type ResultStoreOptions } from "./result_store.ts";
 import { memoryLogger } from "./_test_support.ts";
 
@@ -10,6 +11,7 @@ interface Call {
   image: Uint8Array;
   contentType: string | null;
   signal: AbortSignal;
+  progress: JobProgress;
   answer: PromiseWithResolvers<Response>;
 }
 
@@ -53,11 +55,11 @@ async function harness(options: HarnessOptions = {}): Promise<Harness> {
     logger,
     maxBodyBytes: options.maxBodyBytes ?? 300,
     uploads: options.uploads,
-    submit: (image, contentType, signal) => {
+    submit: (image, contentType, signal, progress) => {
       const answer = Promise.withResolvers<Response>();
       // Like a real fetch, the stub gives up when its signal aborts.
       signal.addEventListener("abort", () => answer.reject(signal.reason), { once: true });
-      calls.push({ image, contentType, signal, answer });
+      calls.push({ image, contentType, signal, progress, answer });
       return answer.promise;
     },
   });
@@ -219,10 +221,33 @@ Deno.test("a job pending past its deadline fails with 504 and its submit is abor
     assert.equal(body.status, "failed");
     assert.equal(body.error.status, 504);
     assert.equal(body.error.code, "pending_timeout");
+    assert.match(body.error.message, /--pending-timeout \(10000 ms\): it was waiting to be/);
+    assert.match(body.error.message, /enqueue fewer jobs at once, add replicas/);
     assert.equal(h.calls[0].signal.aborted, true);
     await h.api.settled();
     // The abort is the store's doing, not a fault: nothing is logged as an error.
     assert.deepEqual(h.lines.filter((line) => line.level === "error"), []);
+  } finally {
+    await h.close();
+  }
+});
+
+Deno.test("a job timed out by the store says where its dispatch had got to", async () => {
+  const h = await harness({ store: { pendingTimeoutMs: 3_000 } });
+  try {
+    const id = await accepted(h);
+    const { progress } = h.calls[0];
+    progress.stage = "replica";
+    progress.replica = "127.0.0.1:9";
+    progress.refusals = 2;
+    progress.lastRefusal = "503 queue_full: full";
+    h.clock.now += 3_000;
+    const { error } = await (await h.result(id)).json();
+    assert.equal(error.status, 504);
+    assert.equal(error.code, "pending_timeout");
+    assert.match(error.message, /it was at replica 127\.0\.0\.1:9/);
+    assert.match(error.message, /2 attempt\(s\) found no room, the last got 503 queue_full/);
+    assert.doesNotMatch(error.message, /x-deadline-ms/);
   } finally {
     await h.close();
   }
@@ -323,6 +348,14 @@ Deno.test("POST /enqueue refuses bad envelopes, saying what it accepts", async (
       );
       assert.match(answer.message, /POST \/classify/);
     });
+    await t.step("a body without Content-Type is told so in plain words", async () => {
+      const answer = await expectError(
+        await h.enqueue(new Blob([envelope([1, 2, 3])]), {}),
+        415,
+        "unsupported_content_type",
+      );
+      assert.match(answer.message, /^Cannot read the body: the request has no Content-Type; /);
+    });
     const types: [string, Record<string, string>][] = [
       ["no content type", {}],
       ["text/plain", { "content-type": "text/plain;charset=UTF-8" }],
@@ -338,6 +371,7 @@ Deno.test("POST /enqueue refuses bad envelopes, saying what it accepts", async (
         );
         assert.match(answer.message, /application\/json/);
         assert.match(answer.accepted[0], /Content-Type: application\/json/);
+        assert.doesNotMatch(answer.message, /Cannot read no /);
       });
     }
     const urls = ["data:text/plain;base64,AAEC", "data:;base64,AAEC", "data:image/png,AAEC"];
@@ -370,6 +404,12 @@ Deno.test("POST /enqueue reads data URLs and base64 wrapped in lines", async () 
     assert.equal(second.status, 202);
     await second.body?.cancel();
     assert.deepEqual([...h.calls[1].image], [6, 7, 8]);
+    // RFC 2397 and media types are case-insensitive: upper case is the same URL.
+    const shouted = JSON.stringify({ data: "DATA:IMAGE/JPEG;BASE64,CQoL" });
+    const third = await h.enqueue(shouted);
+    assert.equal(third.status, 202);
+    await third.body?.cancel();
+    assert.deepEqual([...h.calls[2].image], [9, 10, 11]);
   } finally {
     await h.close();
   }

@@ -152,3 +152,50 @@ Deno.test("time an async job waits outside the queue counts as time in queue", a
     await h.close();
   }
 });
+
+Deno.test("async jobs that time out say where they were, in async terms", async (t) => {
+  // One async job per case, with synchronous requests holding the places
+  // ahead of it, so no timeout frees a place another job could move into.
+  const cases: [string, number, RegExp][] = [
+    ["at a replica", 0, /it was at replica 127\.0\.0\.1:\d+, which had not answered yet/],
+    ["in the queue", 1, /it was in the queue, waiting for a replica with a free slot/],
+    ["waiting for room", 2, /it was waiting for room: the queue places async jobs may take/],
+  ];
+  for (const [name, held, where] of cases) {
+    await t.step(name, async () => {
+      const open = Promise.withResolvers<void>();
+      // A queue of 2 of which async jobs may hold 1.
+      const h = await harness(1, { gate: () => open.promise }, [
+        "--max-in-flight-per-replica",
+        "1",
+        "--queue-size",
+        "2",
+        "--pending-timeout",
+        "0.5",
+      ]);
+      const sync: Promise<Response>[] = [];
+      try {
+        const { queue, results } = h.dispatcher;
+        for (let i = 0; i < held; i++) sync.push(h.classify());
+        await until(() => h.replicas[0].seen.length + queue.depth === held, turn);
+        const answer = await h.enqueue([1, 2, 3]);
+        assert.equal(answer.status, 202);
+        const { id } = await answer.json();
+        await until(() => results.get(id)?.status !== "pending", turn, 10_000);
+        const view = results.get(id);
+        assert.equal(view?.status, "failed");
+        const { error } = view as { error: { status: number; code: string; message: string } };
+        assert.equal(error.status, 504);
+        assert.equal(error.code, "pending_timeout");
+        assert.match(error.message, where);
+        assert.match(error.message, /--pending-timeout \(500 ms\)/);
+        assert.match(error.message, /enqueue fewer jobs at once, add replicas/);
+        assert.doesNotMatch(error.message, /x-deadline-ms|did not finish/);
+      } finally {
+        open.resolve();
+        for (const response of await Promise.all(sync)) await response.body?.cancel();
+        await h.close();
+      }
+    });
+  }
+});

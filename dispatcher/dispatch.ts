@@ -39,6 +39,12 @@ export interface DispatchOptions {
    * places synchronous requests need). @default unset: refused when full
    */
   queueShare?: number;
+  /**
+   * Told where the request is as it moves on: parked for room outside the
+   * queue (`room`), in the queue (`queue`), or sent to a replica (`replica`,
+   * with its address). Async jobs use it to say where a timeout caught them.
+   */
+  onStage?: (stage: "room" | "queue" | "replica", replica?: string) => void;
 }
 
 /**
@@ -122,6 +128,8 @@ async function run(
 
     const take = { deadline, exclude: tried, signal, admitted: attempt > 0 };
     const share = options.queueShare;
+    const onStage = options.onStage ?? (() => {});
+    onStage("queue");
     let slot = await queue.take({ ...take, maxDepth: share });
     // Time parked outside the queue is queueing too: the concurrency signal
     // (Little's law over this histogram's sum) must see the async backlog.
@@ -130,6 +138,7 @@ async function run(
     // nothing is excluded and the room it is woken for is room it can use.
     while (slot.kind === "full" && share !== undefined) {
       const parkedAt = performance.now();
+      onStage("room");
       const room = await queue.waitForRoom({ maxDepth: share, deadline, signal });
       parkedMs += performance.now() - parkedAt;
       if (room !== "room") metrics.queueDuration.observe(parkedMs / 1000);
@@ -140,6 +149,7 @@ async function run(
             "queue places async jobs may take",
         );
       }
+      onStage("queue");
       slot = await queue.take({ ...take, maxDepth: share });
     }
     if (slot.kind === "none") break;
@@ -153,6 +163,7 @@ async function run(
 
     const { replica } = slot;
     tried.add(replica.address);
+    onStage("replica", replica.address);
     const sent = performance.now();
     metrics.inFlight.inc();
     const result = await attemptOnce(replica, body, contentType, {

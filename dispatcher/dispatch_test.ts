@@ -356,3 +356,35 @@ Deno.test("Dispatcher.dispatch() serves other callers, waiting for a replica", a
     await replica.close();
   }
 });
+
+Deno.test("Dispatcher.dispatch() tells onStage where a request is", async () => {
+  const gate = new Gate();
+  const replica = await startFakeReplica({ gate: gate.wait });
+  const h = await harness([replica], ["--max-in-flight-per-replica", "1", "--queue-size", "2"]);
+  try {
+    const stages = (queueShare?: number) => {
+      const seen: string[] = [];
+      const answer = h.dispatcher.dispatch(new Uint8Array([1]), "image/png", {
+        queueShare,
+        onStage: (stage, at) => seen.push(at ? `${stage} ${at}` : stage),
+      });
+      return { seen, answer };
+    };
+    const first = stages();
+    await until(() => replica.seen.length === 1, tick);
+    const second = stages();
+    await until(() => h.dispatcher.queue.depth === 1, tick);
+    // Async share of 1 place, already taken: the third waits outside.
+    const third = stages(1);
+    await until(() => h.dispatcher.queue.parked === 1, tick);
+    assert.deepEqual(first.seen, ["queue", `replica ${replica.address}`]);
+    assert.deepEqual(second.seen, ["queue"]);
+    assert.deepEqual(third.seen, ["queue", "room"]);
+    gate.open();
+    assert.deepEqual(await drain([first.answer, second.answer, third.answer]), [200, 200, 200]);
+    assert.deepEqual(third.seen, ["queue", "room", "queue", `replica ${replica.address}`]);
+  } finally {
+    gate.open();
+    await h.close();
+  }
+});

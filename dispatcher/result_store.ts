@@ -90,6 +90,7 @@ export const ENTRY_OVERHEAD_BYTES = 256;
 interface PendingEntry {
   deadline: number;
   controller: AbortController;
+  timedOut?: () => JobError;
 }
 
 interface FinishedEntry {
@@ -176,13 +177,18 @@ export class ResultStore {
    * Admits a new pending job under a fresh random id. The signal aborts when
    * the job's deadline passes or the store closes: the work should stop then,
    * since its outcome would no longer be kept.
+   *
+   * @param timedOut builds the job's error when its deadline passes, so it can
+   *   say where the job was; only its message is used (always 504
+   *   `pending_timeout`). @default a message that names only the limit
    */
-  open(): Admission {
+  open(timedOut?: () => JobError): Admission {
     const refusal = this.check();
     if (refusal) return refusal;
     const id = crypto.randomUUID();
     const controller = new AbortController();
-    this.#pending.set(id, { deadline: this.#now() + this.pendingTimeoutMs, controller });
+    const deadline = this.#now() + this.pendingTimeoutMs;
+    this.#pending.set(id, { deadline, controller, timedOut });
     this.#bytes += this.#reservation();
     this.#changed();
     return { ok: true, id, signal: controller.signal };
@@ -230,12 +236,10 @@ export class ResultStore {
     let changed = false;
     for (const [id, entry] of this.#pending) {
       if (entry.deadline > now) break;
-      this.#finish(id, {
-        status: 504,
-        code: "pending_timeout",
-        message: `The job did not finish within ${this.pendingTimeoutMs} ms and was stopped; ` +
-          "submit the image again later",
-      }, false);
+      const message = entry.timedOut?.().message ??
+        `Cannot finish the job within --pending-timeout (${this.pendingTimeoutMs} ms); ` +
+          "enqueue fewer jobs at once or add replicas, then enqueue the image again";
+      this.#finish(id, { status: 504, code: "pending_timeout", message }, false);
       changed = true;
     }
     for (const [id, entry] of this.#finished) {

@@ -91,6 +91,33 @@ Deno.test("ResultStore fails a job pending past its deadline and aborts its sign
   store.close();
 });
 
+Deno.test("ResultStore asks the job for its timeout message but keeps 504 pending_timeout", () => {
+  const { clock, store } = manual({ pendingTimeoutMs: 500 });
+  let asked = 0;
+  const { id } = admitted(store.open(() => {
+    asked++;
+    return { status: 500, code: "other", message: "it was in the queue" };
+  }));
+  const plain = admitted(store.open());
+  clock.now += 499;
+  store.sweep();
+  assert.equal(asked, 0);
+  clock.now += 1;
+  const view = store.get(id);
+  assert.deepEqual(view?.status === "failed" && view.error, {
+    status: 504,
+    code: "pending_timeout",
+    message: "it was in the queue",
+  });
+  assert.equal(asked, 1);
+  const other = store.get(plain.id);
+  assert.match(
+    other?.status === "failed" ? other.error.message : "",
+    /^Cannot finish the job within --pending-timeout \(500 ms\); enqueue fewer jobs/,
+  );
+  store.close();
+});
+
 Deno.test("ResultStore refuses past maxEntries and takes jobs again once entries expire", () => {
   const { clock, store } = manual({ maxEntries: 2, ttlMs: 10_000 });
   const first = admitted(store.open());

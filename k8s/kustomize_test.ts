@@ -245,6 +245,28 @@ async function checkCommon(t: Deno.TestContext, rendered: Rendered): Promise<voi
     }
   });
 
+  await t.step("no RBAC outlives the Deployment it was made for", () => {
+    // Least privilege: an overlay that drops a Deployment (the HPA ones drop
+    // the autoscaler) must drop its account, Role and RoleBinding as well.
+    const runAs = new Set(deployments.map((d) => d.spec.template.spec.serviceAccountName));
+    for (const account of docs.filter((d) => d.kind === "ServiceAccount")) {
+      const name = account.metadata.name;
+      assert.ok(runAs.has(name), `ServiceAccount ${name} is left, but no Deployment runs as it`);
+    }
+    const bindings = docs.filter((d) => d.kind === "RoleBinding");
+    for (const binding of bindings) {
+      const name = binding.metadata.name;
+      for (const subject of binding.subjects) {
+        assert.ok(runAs.has(subject.name), `RoleBinding ${name} grants to unused ${subject.name}`);
+      }
+    }
+    for (const role of docs.filter((d) => d.kind === "Role")) {
+      const name = role.metadata.name;
+      const bound = bindings.some((b) => b.roleRef.kind === "Role" && b.roleRef.name === name);
+      assert.ok(bound, `Role ${name} is left, but no RoleBinding gives it to anyone`);
+    }
+  });
+
   await t.step("Prometheus reads the generated ConfigMap", () => {
     const prometheus = find("Deployment", "prometheus");
     const configMap = docs.find((d) => d.kind === "ConfigMap" && d.data?.["prometheus.yml"]);
@@ -376,6 +398,10 @@ for (const percent of [70, 90]) {
       assert.equal(hpa.spec.maxReplicas, Number(AUTOSCALER_DEFAULTS.max));
       assert.ok(container(find("Deployment", MODEL)).resources.requests.cpu);
       assert.equal(maybe("Deployment", AUTOSCALER), undefined, "one controller per count");
+      // Nor its right to patch deployments/scale, which only it used.
+      for (const kind of ["ServiceAccount", "Role", "RoleBinding"]) {
+        assert.equal(maybe(kind, AUTOSCALER), undefined, `${kind} ${AUTOSCALER} is left`);
+      }
     },
   });
 }

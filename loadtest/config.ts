@@ -44,6 +44,7 @@ export const DEFAULTS = {
   url: "http://127.0.0.1:9000/classify",
   rate: "10",
   duration: "30",
+  /** Used when no shared ImageNet sample is found; see {@linkcode defaultImagesDir}. */
   images: "images",
   maxOutstanding: "1000",
   timeout: "30",
@@ -81,7 +82,9 @@ Closed loop (the server sets the pace; latency counts from each send):
 
 Common:
   --url URL              where images are POSTed (env LOAD_URL) [${DEFAULTS.url}]
-  --images DIR           folder of JPEG/PNG files, sent in name order [${DEFAULTS.images}]
+  --images DIR           folder of JPEG/PNG files, sent in name order [the shared
+                         ImageNet sample ($SHARED_IMAGES/imagenet-sample or
+                         ../shared/images/imagenet-sample) when found, else ${DEFAULTS.images}]
   --max-outstanding N    cap on unanswered requests; arrivals beyond it count as
                          client_overflow [${DEFAULTS.maxOutstanding}]
   --timeout S            seconds one request may take [${DEFAULTS.timeout}]
@@ -158,8 +161,18 @@ function parseFlags(args: string[], problems: string[]): Flags {
 }
 
 /**
+ * The folder sent without `--images`: the shared ImageNet sample inside
+ * `shared` (what `findSharedImages()` found), as the demo sends, or the six
+ * generated pictures of `images/` when there is none.
+ */
+export function defaultImagesDir(shared: string | undefined): string {
+  return shared === undefined ? DEFAULTS.images : `${shared}/imagenet-sample`;
+}
+
+/**
  * Parses flags, then environment variables, then defaults into settings.
- * `readText` reads a `--trace` file (default: from disk).
+ * `readText` reads a `--trace` file (default: from disk); `defaultImages` is
+ * the folder used without `--images` (see {@linkcode defaultImagesDir}).
  *
  * @throws {ConfigError} listing every invalid setting
  */
@@ -167,6 +180,7 @@ export function parseConfig(
   args: string[],
   env: Record<string, string | undefined>,
   readText?: ReadText,
+  defaultImages: string = DEFAULTS.images,
 ): LoadConfig {
   const problems: string[] = [];
   const values = parseFlags(args, problems);
@@ -235,7 +249,7 @@ export function parseConfig(
     url,
     profile: shape!.profile,
     closedLoop: shape!.closedLoop,
-    imagesDir: values.images ?? DEFAULTS.images,
+    imagesDir: values.images ?? defaultImages,
     maxOutstanding,
     requestTimeoutMs: Math.round(timeout * 1000),
     drainTimeoutMs: Math.round(drainTimeout * 1000),

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError, DEFAULTS, parseConfig, USAGE } from "./config.ts";
+import { ConfigError, defaultImagesDir, DEFAULTS, parseConfig, USAGE } from "./config.ts";
 
 function problemsOf(args: string[], env: Record<string, string> = {}): string[] {
   try {
@@ -30,6 +30,22 @@ Deno.test("parseConfig() applies the defaults", () => {
     outPath: undefined,
     reportPath: undefined,
     logLevel: "info",
+  });
+});
+
+Deno.test("the default images are the shared sample when found, else images/", async (t) => {
+  await t.step("no shared folder", () => {
+    assert.equal(defaultImagesDir(undefined), "images");
+    assert.equal(parseConfig([], {}, undefined, defaultImagesDir(undefined)).imagesDir, "images");
+  });
+  await t.step("a shared folder", () => {
+    const dir = defaultImagesDir("/data/shared");
+    assert.equal(dir, "/data/shared/imagenet-sample");
+    assert.equal(parseConfig([], {}, undefined, dir).imagesDir, dir);
+  });
+  await t.step("--images wins over the default", () => {
+    const dir = defaultImagesDir("/data/shared");
+    assert.equal(parseConfig(["--images", "mine"], {}, undefined, dir).imagesDir, "mine");
   });
 });
 

@@ -16,14 +16,22 @@ import { createLogger } from "@common/log.ts";
 import { writeLine } from "@common/write_line.ts";
 import { settingsOrExit } from "@common/settings.ts";
 import { onShutdown } from "@common/shutdown.ts";
-import { parseConfig, USAGE } from "./config.ts";
+import { findSharedImages } from "@common/shared_images.ts";
+import { defaultImagesDir, parseConfig, USAGE } from "./config.ts";
 import { formatProgress, formatSummary } from "./format.ts";
 import { loadImages } from "./images.ts";
 import { prometheusReplicas } from "./prometheus_replicas.ts";
 import { recordRun } from "./record_run.ts";
 import { renderReport } from "./report.ts";
+import { sameTarget } from "./same_file.ts";
 
-const config = settingsOrExit(Deno.args, USAGE, () => parseConfig(Deno.args, Deno.env.toObject()));
+const env = Deno.env.toObject();
+const config = settingsOrExit(
+  Deno.args,
+  USAGE,
+  () =>
+    parseConfig(Deno.args, env, undefined, defaultImagesDir(findSharedImages(env.SHARED_IMAGES))),
+);
 
 const logger = createLogger({
   component: "loadtest",
@@ -78,11 +86,25 @@ for (const [flag, path] of [["--out", config.outPath], ["--report", config.repor
   }
 }
 
+// Both outputs are written after the run: the second would silently replace the first.
+if (
+  config.outPath !== undefined && config.reportPath !== undefined &&
+  await sameTarget(config.outPath, config.reportPath)
+) {
+  logger.error("--out and --report name the same file: the report would replace the run", {
+    out: config.outPath,
+    report: config.reportPath,
+    hint: "pass two different paths, e.g. --out run.json --report run.html",
+  });
+  Deno.exit(2);
+}
+
 logger.info("starting", {
   url: config.url,
   profile: config.profile,
   closedLoop: config.closedLoop,
   images: loaded.images.length,
+  imagesDir: config.imagesDir,
   maxOutstanding: config.maxOutstanding,
 });
 const progressStream = config.json ? Deno.stderr : Deno.stdout;
@@ -94,7 +116,22 @@ const record = await recordRun({
   maxOutstanding: config.maxOutstanding,
   requestTimeoutMs: config.requestTimeoutMs,
   drainTimeoutMs: config.drainTimeoutMs,
-  replicas: config.prometheusUrl ? prometheusReplicas(config.prometheusUrl) : undefined,
+  replicas: config.prometheusUrl
+    ? prometheusReplicas(config.prometheusUrl, {
+      onChange: (change) => {
+        if (change.known) {
+          logger.info("replicas known again: Prometheus answers", { prometheus: change.url });
+        } else {
+          logger.warn("replica count unknown: Prometheus does not answer the query", {
+            prometheus: change.url,
+            error: change.reason,
+            hint: "check that Prometheus runs at that URL and scrapes the model replicas; " +
+              "the run goes on without the replicas column",
+          });
+        }
+      },
+    })
+    : undefined,
   prometheusUrl: config.prometheusUrl,
   onProgress: (progress) => writeLine(progressStream, formatProgress(progress)),
   signal: stop.signal,

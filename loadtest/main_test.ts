@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { USAGE } from "./config.ts";
 import { followLines } from "@common/lines.ts";
+import { freePort } from "@common/free_port.ts";
 import { loadImages } from "./images.ts";
 import { readRunRecord } from "./run_record.ts";
 
@@ -19,8 +20,8 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
  * The load tester as `deno task load` runs it, with a clean environment so
  * that a PROMETHEUS_URL or LOAD_URL of the machine cannot steer it.
  */
-function command(args: string[]): Deno.Command {
-  const env: Record<string, string> = {};
+function command(args: string[], extraEnv: Record<string, string> = {}): Deno.Command {
+  const env: Record<string, string> = { ...extraEnv };
   for (const name of ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME"]) {
     const value = Deno.env.get(name);
     if (value !== undefined) env[name] = value;
@@ -36,8 +37,8 @@ function command(args: string[]): Deno.Command {
   });
 }
 
-async function runMain(args: string[]) {
-  const output = await command(args).output();
+async function runMain(args: string[], extraEnv: Record<string, string> = {}) {
+  const output = await command(args, extraEnv).output();
   const decoder = new TextDecoder();
   return {
     code: output.code,
@@ -72,10 +73,61 @@ Deno.test("load main exits 2 and lists every bad setting", async () => {
   assert.match(stderr, /Run with --help for the list of flags\./);
 });
 
-Deno.test("load main sends the default images and prints a JSON summary", async () => {
+function jsonLogs(stderr: string) {
+  return stderr.split("\n").filter((line) => line.startsWith("{")).map((l) => JSON.parse(l));
+}
+
+Deno.test("load main sends the shared ImageNet sample by default, and says so", async () => {
+  const { url, contentTypes, server } = startServer(200);
+  const shared = await Deno.makeTempDir({ prefix: "loadtest-main-shared-" });
+  try {
+    const sample = join(shared, "imagenet-sample");
+    await Deno.mkdir(sample);
+    for (const name of ["shapes-224x224.png", "gradient-circles-640x480.jpg"]) {
+      await Deno.copyFile(join(ROOT, "images", name), join(sample, name));
+    }
+    const { code, stdout, stderr } = await runMain(
+      ["--url", url, "--rate", "12", "--duration", "0.5", "--json"],
+      { SHARED_IMAGES: shared },
+    );
+    assert.equal(code, 0, stderr);
+    assert.equal(JSON.parse(stdout).ok, 6);
+    // Name order: the JPEG comes first, then the PNG, and round again.
+    assert.deepEqual(contentTypes, Array(3).fill(["image/jpeg", "image/png"]).flat());
+    const starting = jsonLogs(stderr).find((record) => record.msg === "starting");
+    assert.equal(starting?.imagesDir, sample);
+    assert.equal(starting?.images, 2);
+  } finally {
+    await server.shutdown();
+    await Deno.remove(shared, { recursive: true });
+  }
+});
+
+Deno.test("load main warns once when --prometheus does not answer", async () => {
+  const { url, server } = startServer(200);
+  const prometheus = `http://127.0.0.1:${freePort()}`;
+  try {
+    const { code, stderr } = await runMain(
+      ["--url", url, "--rate", "4", "--duration", "2.5", "--prometheus", prometheus, "--json"],
+    );
+    assert.equal(code, 0, stderr);
+    const warnings = jsonLogs(stderr).filter((record) => record.msg.startsWith("replica count"));
+    // Queried at the start and after each of the progress lines, but said once.
+    assert.equal(warnings.length, 1, stderr);
+    assert.equal(warnings[0].level, "warn");
+    assert.equal(warnings[0].prometheus, prometheus);
+    assert.match(warnings[0].hint, /check that Prometheus runs at that URL/);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("load main sends the images of --images and prints a JSON summary", async () => {
   const { url, contentTypes, server } = startServer(200);
   try {
     const { code, stdout, stderr } = await runMain([
+      "--images",
+      "images",
       "--url",
       url,
       "--rate",
@@ -89,7 +141,7 @@ Deno.test("load main sends the default images and prints a JSON summary", async 
     assert.equal(summary.offered, 6);
     assert.equal(summary.ok, 6);
     assert.deepEqual(summary.errors, {});
-    // The default folder is images/ under the working directory, sent in name order.
+    // images/ under the working directory, sent in name order.
     const { images } = await loadImages(join(ROOT, "images"));
     assert.deepEqual(contentTypes, images.map((image) => image.contentType));
     const logs = stderr.split("\n").filter((line) => line.startsWith("{")).map((l) =>
@@ -218,6 +270,32 @@ Deno.test("load main refuses an output folder that does not exist, before sendin
     assert.equal(contentTypes.length, 0);
   } finally {
     await server.shutdown();
+  }
+});
+
+Deno.test("load main refuses --out and --report naming one file, before sending", async (t) => {
+  const { url, contentTypes, server } = startServer(200);
+  const dir = await Deno.makeTempDir({ prefix: "loadtest-main-same-" });
+  try {
+    const cases: [string, string, string][] = [
+      ["the same name", join(dir, "x.json"), join(dir, "x.json")],
+      ["another spelling", join(dir, "y.json"), `${dir}/./y.json`],
+      ["a hard link", join(dir, "a.json"), join(dir, "hard.json")],
+    ];
+    await Deno.writeTextFile(join(dir, "a.json"), "keep");
+    await Deno.link(join(dir, "a.json"), join(dir, "hard.json"));
+    for (const [name, out, report] of cases) {
+      await t.step(name, async () => {
+        const { code, stderr } = await runMain(["--url", url, "--out", out, "--report", report]);
+        assert.equal(code, 2, stderr);
+        assert.match(stderr, /--out and --report name the same file/);
+        assert.equal(contentTypes.length, 0);
+      });
+    }
+    assert.equal(await Deno.readTextFile(join(dir, "a.json")), "keep");
+  } finally {
+    await server.shutdown();
+    await Deno.remove(dir, { recursive: true });
   }
 });
 

@@ -12,7 +12,18 @@ import type { ReplicaSource } from "./run_load.ts";
 export interface PrometheusReplicasOptions {
   /** How long one query may take, in milliseconds. @default 1000 */
   timeoutMs?: number;
+  /**
+   * Called when the count is lost (the first failed query, or the first after
+   * a good one) and when it comes back; never once per failed query, so a
+   * Prometheus that is down gives one warning rather than one a second.
+   */
+  onChange?: (change: ReplicaSourceChange) => void;
 }
+
+/** A change of whether the replica count can be had. */
+export type ReplicaSourceChange =
+  | { known: false; url: string; reason: string }
+  | { known: true; url: string };
 
 /**
  * A {@linkcode ReplicaSource} that evaluates `replicasUp()` on the Prometheus
@@ -24,17 +35,38 @@ export function prometheusReplicas(
   baseUrl: string,
   options: PrometheusReplicasOptions = {},
 ): ReplicaSource {
-  const { timeoutMs = 1000 } = options;
-  const url = `${baseUrl.replace(/\/+$/, "")}/api/v1/query?query=${
-    encodeURIComponent(replicasUp())
-  }`;
+  const { timeoutMs = 1000, onChange } = options;
+  const base = baseUrl.replace(/\/+$/, "");
+  const url = `${base}/api/v1/query?query=${encodeURIComponent(replicasUp())}`;
+  // Undecided until the first answer, so that a first failure is reported too.
+  let known: boolean | undefined;
+  const note = (count: number | undefined, reason: string) => {
+    const nowKnown = count !== undefined;
+    if (nowKnown === known) return;
+    // A source that works from the start has nothing to announce.
+    if (nowKnown && known !== undefined) onChange?.({ known: true, url: base });
+    if (!nowKnown) onChange?.({ known: false, url: base, reason });
+    known = nowKnown;
+  };
   return async () => {
+    let count: number | undefined;
+    let reason = "";
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-      return replicaCount(await response.json());
-    } catch {
-      return undefined;
+      const text = await response.text();
+      try {
+        count = replicaCount(JSON.parse(text));
+      } catch {
+        // Reported below as an unexpected answer.
+      }
+      if (count === undefined) {
+        reason = `HTTP ${response.status} without a replica count: ${text.slice(0, 120)}`;
+      }
+    } catch (error) {
+      reason = (error as Error).message;
     }
+    note(count, reason);
+    return count;
   };
 }
 

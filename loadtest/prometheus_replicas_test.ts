@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { freePort } from "@common/free_port.ts";
 import { replicasUp } from "@common/promql.ts";
-import { prometheusReplicas, replicaCount } from "./prometheus_replicas.ts";
+import {
+  prometheusReplicas,
+  replicaCount,
+  type ReplicaSourceChange,
+} from "./prometheus_replicas.ts";
 
 /** What the fake answers next: a status and a body, or nothing until released. */
 type Answer = { status: number; body: string } | "hang";
@@ -100,6 +104,49 @@ Deno.test("prometheusReplicas() gives undefined when Prometheus is slow", async 
 Deno.test("prometheusReplicas() gives undefined when nothing listens", async () => {
   const replicas = prometheusReplicas(`http://127.0.0.1:${freePort()}`);
   assert.equal(await replicas(), undefined);
+});
+
+Deno.test("prometheusReplicas() reports losing and regaining the count once each", async (t) => {
+  const prometheus = fakePrometheus();
+  try {
+    const changes: ReplicaSourceChange[] = [];
+    const replicas = prometheusReplicas(prometheus.baseUrl, {
+      timeoutMs: 2000,
+      onChange: (change) => changes.push(change),
+    });
+    await t.step("a source that works from the start says nothing", async () => {
+      prometheus.answer({ status: 200, body: vector([{ metric: {}, value: [1, "2"] }]) });
+      assert.equal(await replicas(), 2);
+      assert.deepEqual(changes, []);
+    });
+    await t.step("failures give one change, not one per query", async () => {
+      prometheus.answer({ status: 503, body: "down" });
+      for (let i = 0; i < 3; i++) assert.equal(await replicas(), undefined);
+      assert.equal(changes.length, 1);
+      assert.equal(changes[0].known, false);
+      assert.equal(changes[0].url, prometheus.baseUrl);
+      assert.match((changes[0] as { reason: string }).reason, /HTTP 503.*down/);
+    });
+    await t.step("an answer again gives one change back", async () => {
+      prometheus.answer({ status: 200, body: vector([]) });
+      assert.equal(await replicas(), 0);
+      assert.equal(await replicas(), 0);
+      assert.deepEqual(changes.slice(1), [{ known: true, url: prometheus.baseUrl }]);
+    });
+  } finally {
+    await prometheus.close();
+  }
+});
+
+Deno.test("prometheusReplicas() reports a Prometheus unreachable from the start", async () => {
+  const changes: ReplicaSourceChange[] = [];
+  const base = `http://127.0.0.1:${freePort()}`;
+  const replicas = prometheusReplicas(base, { onChange: (change) => changes.push(change) });
+  assert.equal(await replicas(), undefined);
+  assert.equal(await replicas(), undefined);
+  assert.equal(changes.length, 1);
+  assert.equal(changes[0].known, false);
+  assert.equal(changes[0].url, base);
 });
 
 Deno.test("replicaCount() accepts only a successful instant vector", () => {

@@ -16,6 +16,7 @@ import { createLogger } from "@common/log.ts";
 import { writeLine } from "@common/write_line.ts";
 import { renderComparison, renderReport } from "./report.ts";
 import { readRunRecord, type RunRecord } from "./run_record.ts";
+import { sameFile } from "./same_file.ts";
 
 const USAGE = `Usage: deno task report RUN.json [MORE.json ...] --out PAGE.html [--title TEXT]
 
@@ -67,11 +68,8 @@ try {
 }
 
 // Writing the page over an input would destroy the run it was drawn from.
-const outReal = await realPathOrNull(out);
-const clash = outReal === null ? undefined : await findAsync(
-  files,
-  async (file) => (await realPathOrNull(file)) === outReal,
-);
+// A hard link has a path of its own, so the check compares device and inode too.
+const clash = await findAsync(files, (file) => sameFile(file, out));
 if (clash !== undefined) {
   logger.error("refusing to overwrite an input: --out names one of the run files", {
     out,
@@ -114,15 +112,6 @@ try {
   Deno.exit(2);
 }
 logger.info("wrote report", { out, runs: runs.map((r) => r.label) });
-
-/** The resolved path with links followed, or null when nothing is there. */
-async function realPathOrNull(path: string): Promise<string | null> {
-  try {
-    return await Deno.realPath(path);
-  } catch {
-    return null;
-  }
-}
 
 async function findAsync<T>(
   items: readonly T[],

@@ -59,6 +59,15 @@ Deno.test("report main refuses an --out that is one of its inputs", async (t) =>
       assert.equal(await Deno.readTextFile(join(dir, "run.json")), text);
     });
   });
+  await t.step("a hard link to an input", async () => {
+    await withRun(async (dir, text) => {
+      await Deno.link(join(dir, "run.json"), join(dir, "hard.json"));
+      const { code, stderr } = await runReport(["run.json", "--out", "hard.json"], dir);
+      assert.equal(code, 2, stderr);
+      assert.match(stderr, /refusing to overwrite an input/);
+      assert.equal(await Deno.readTextFile(join(dir, "run.json")), text);
+    });
+  });
 });
 
 Deno.test("report main refuses an --out folder that does not exist, in one line", async () => {

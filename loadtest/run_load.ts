@@ -93,15 +93,23 @@ export interface LoadProgress {
   totalSeconds: number;
   /** Length of this interval, in seconds. */
   intervalSeconds: number;
-  /** Arrivals in this interval, sent or not (closed loop: requests sent). */
+  /**
+   * Arrivals scheduled in this interval's slot of the schedule, [k, k+1)
+   * intervals from the start, sent or not (closed loop: requests sent then).
+   * Counted by scheduled time, so a constant profile shows its rate exactly,
+   * however late the progress timer fires.
+   */
   offered: number;
-  /** Arrivals per second in this interval. */
+  /** `offered` per second of the slot (the last slot: of its part within the profile). */
   offeredRate: number;
   /** 2xx answers received in this interval. */
   ok: number;
   /** 2xx answers per second in this interval. */
   achievedRate: number;
-  /** Failures in this interval by kind: HTTP status, `network`, `timeout`, `client_overflow`. */
+  /**
+   * Failures by kind: HTTP status, `network` and `timeout` by when they
+   * happened in this interval, `client_overflow` by the slot, as `offered`.
+   */
   errors: Record<string, number>;
   /** Median latency of the 2xx answers of this interval, ms; null without any. */
   p50Ms: number | null;
@@ -183,7 +191,17 @@ export async function runLoad(options: RunLoadOptions): Promise<LoadSummary> {
   const times = profile ? profileArrivalTimes(profile) : [];
   const scheduledMs = (profile ? profileSeconds(profile) : closedLoop!.seconds) * 1000;
   const total = new Tally();
-  let interval = new Tally();
+  // Answers are counted by when they come; arrivals by the slot of the
+  // schedule they belong to, [k, k+1) intervals, kept apart until reported.
+  let answers = new Tally();
+  const slots = new Map<number, Tally>();
+  const slotOf = (ms: number): Tally => {
+    const k = Math.floor(ms / progressIntervalMs);
+    let slot = slots.get(k);
+    if (!slot) slots.set(k, slot = new Tally());
+    return slot;
+  };
+  let reported = 0;
   let intervalStart = 0;
   let outstanding = 0;
   const inFlight = new Set<Promise<void>>();
@@ -205,30 +223,63 @@ export async function runLoad(options: RunLoadOptions): Promise<LoadSummary> {
       .finally(() => replicaQuery = undefined);
   };
 
-  const report = () => {
-    const now = elapsed();
+  /** Reports slot `reported`, up to `now` (before its end only for the last one). */
+  const report = (now: number) => {
     // A final report can follow a tick within the same millisecond.
     const seconds = Math.max((now - intervalStart) / 1000, 1e-3);
-    const latency = interval.latency;
+    const slotStart = reported * progressIntervalMs;
+    let slotEnd = Math.min(slotStart + progressIntervalMs, now);
+    // The profile's last slot may be cut short by its end.
+    if (slotStart < scheduledMs) slotEnd = Math.min(slotEnd, scheduledMs);
+    const slotSeconds = Math.max((slotEnd - slotStart) / 1000, 1e-3);
+    const slot = slots.get(reported) ?? new Tally();
+    slots.delete(reported);
+    const errors = { ...answers.errors };
+    for (const [kind, count] of Object.entries(slot.errors)) {
+      errors[kind] = (errors[kind] ?? 0) + count;
+    }
+    const latency = answers.latency;
     const progress: LoadProgress = {
       elapsedSeconds: round(now / 1000, 3),
       totalSeconds: scheduledMs / 1000,
       intervalSeconds: round(seconds, 3),
-      offered: interval.offered,
-      offeredRate: round(interval.offered / seconds, 2),
-      ok: interval.ok,
-      achievedRate: round(interval.ok / seconds, 2),
-      errors: interval.errors,
+      offered: slot.offered,
+      offeredRate: round(slot.offered / slotSeconds, 2),
+      ok: answers.ok,
+      achievedRate: round(answers.ok / seconds, 2),
+      errors,
       p50Ms: latency.percentile(50),
       p95Ms: latency.percentile(95),
       p99Ms: latency.percentile(99),
       outstanding,
       replicas: latestReplicas,
     };
-    interval = new Tally();
+    answers = new Tally();
     intervalStart = now;
+    reported++;
     refreshReplicas();
     onProgress?.(progress);
+  };
+
+  // Arrivals due by now; sent from the main loop, and from a tick before it
+  // reports, so that a slot is complete when reported even if the loop lags.
+  let next = 0;
+  const arriveDue = () => {
+    const now = elapsed();
+    while (next < times.length && times[next] <= now && !signal?.aborted) {
+      arrive(next, times[next++]);
+    }
+  };
+
+  // Each tick aims at the next slot boundary instead of repeating a period,
+  // so lateness does not add up; a tick that comes very late reports every
+  // slot that has ended.
+  let ticker: ReturnType<typeof setTimeout> | undefined;
+  const tick = () => {
+    arriveDue();
+    const now = elapsed();
+    while ((reported + 1) * progressIntervalMs <= now) report(now);
+    ticker = setTimeout(tick, Math.max((reported + 1) * progressIntervalMs - elapsed(), 0));
   };
 
   const send = async (index: number, startedAt: number) => {
@@ -251,28 +302,29 @@ export async function runLoad(options: RunLoadOptions): Promise<LoadSummary> {
     if (kind === "ok") {
       const latency = performance.now() - (start + startedAt);
       total.succeed(latency);
-      interval.succeed(latency);
+      answers.succeed(latency);
     } else {
       total.fail(kind);
-      interval.fail(kind);
+      answers.fail(kind);
     }
   };
 
-  const arrive = (index: number, scheduledAt: number) => {
+  function arrive(index: number, scheduledAt: number) {
+    const slot = slotOf(scheduledAt);
     total.offered++;
-    interval.offered++;
+    slot.offered++;
     if (outstanding >= maxOutstanding) {
       total.fail(ERROR_KINDS.clientOverflow);
-      interval.fail(ERROR_KINDS.clientOverflow);
+      slot.fail(ERROR_KINDS.clientOverflow);
       return;
     }
     total.sent++;
-    interval.sent++;
+    slot.sent++;
     outstanding++;
     const request = send(index, scheduledAt);
     inFlight.add(request);
     request.finally(() => inFlight.delete(request));
-  };
+  }
 
   // Closed loop: each user is a loop of send, await, think. Stopping ends the
   // loops after their current request; the drain below waits for those.
@@ -281,19 +333,20 @@ export async function runLoad(options: RunLoadOptions): Promise<LoadSummary> {
   const user = async () => {
     while (!stopUsers.signal.aborted) {
       const index = sentByUsers++;
+      const sentAt = elapsed();
+      const slot = slotOf(sentAt);
       total.offered++;
-      interval.offered++;
+      slot.offered++;
       total.sent++;
-      interval.sent++;
+      slot.sent++;
       outstanding++;
-      await send(index, elapsed());
+      await send(index, sentAt);
       await sleep(thinkTimeMs, stopUsers.signal);
     }
   };
 
   refreshReplicas();
-  const ticker = setInterval(report, progressIntervalMs);
-  let next = 0;
+  ticker = setTimeout(tick, progressIntervalMs);
   let endedAt = 0;
   let arrivalsEndedAt = scheduledMs;
   try {
@@ -309,24 +362,27 @@ export async function runLoad(options: RunLoadOptions): Promise<LoadSummary> {
     // Every arrival whose time has come is sent at once, so a late timer
     // sends a small burst instead of shifting the rest of the schedule.
     while (next < times.length && !signal?.aborted) {
-      const now = elapsed();
-      while (next < times.length && times[next] <= now) arrive(next, times[next++]);
+      arriveDue();
       if (next < times.length) await sleep(times[next] - elapsed(), signal);
     }
     // A trailing pause in the profile is part of it.
     if (!signal?.aborted) await sleep(scheduledMs - elapsed(), signal);
-    arrivalsEndedAt = Math.min(elapsed(), scheduledMs);
+    // A timer may fire a fraction of a millisecond early; a schedule that ran
+    // its course spans exactly its length, or the offered rate would read high.
+    arrivalsEndedAt = signal?.aborted ? Math.min(elapsed(), scheduledMs) : scheduledMs;
 
     await settleWithin([...inFlight], drainTimeoutMs);
     endedAt = elapsed();
     giveUp.abort();
     await Promise.allSettled([...inFlight]);
   } finally {
-    clearInterval(ticker);
+    clearTimeout(ticker);
     stopUsers.abort();
     giveUp.abort();
   }
-  if (interval.busy) report();
+  const now = elapsed();
+  while ((reported + 1) * progressIntervalMs <= now) report(now);
+  if (answers.busy || [...slots.values()].some((slot) => slot.busy)) report(now);
   await replicaQuery;
 
   const durationSeconds = endedAt / 1000;

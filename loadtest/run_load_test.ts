@@ -150,12 +150,36 @@ Deno.test("runLoad() reports progress once per interval", async () => {
     for (const p of progress.slice(0, -1)) {
       assert.ok(p.intervalSeconds >= 0.05 && p.intervalSeconds < 0.5, `${p.intervalSeconds} s`);
       assert.equal(p.totalSeconds, 1);
-      const rate = p.offered / p.intervalSeconds;
-      assert.ok(Math.abs(p.offeredRate - rate) <= rate * 0.01, `${p.offeredRate} vs ${rate}`);
+      // The offered rate is per slot of the schedule (0.1 s), not per timer interval.
+      assert.equal(p.offeredRate, Math.round(p.offered / 0.1 * 100) / 100);
     }
     assert.equal(progress.at(-1)!.replicas, 4);
     // One query at the start, then at most one per report.
     assert.ok(replicaQueries <= progress.length + 1, `${replicaQueries} replica queries`);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("runLoad() counts each arrival in the slot of its scheduled time", async () => {
+  const server = startServer(ok);
+  const progress: LoadProgress[] = [];
+  try {
+    // Arrivals every 50 ms, one of them exactly on each 100 ms boundary: a
+    // timer that closes the interval a little late used to move it across.
+    const summary = await runLoad({
+      url: server.url,
+      profile: { kind: "constant", rate: 20, seconds: 1 },
+      images: [JPEG],
+      progressIntervalMs: 100,
+      onProgress: (p) => progress.push(p),
+    });
+    assert.equal(summary.offered, 20);
+    assert.ok(progress.length >= 10, `${progress.length} reports`);
+    assert.deepEqual(progress.slice(0, 10).map((p) => p.offered), Array(10).fill(2));
+    assert.deepEqual(progress.slice(0, 10).map((p) => p.offeredRate), Array(10).fill(20));
+    assert.deepEqual(progress.slice(10).map((p) => p.offered), progress.slice(10).map(() => 0));
+    assert.equal(sum(progress, (p) => p.ok), 20);
   } finally {
     await server.close();
   }
