@@ -32,6 +32,7 @@ import {
 import type { Logger } from "@common/log.ts";
 import { serverOf } from "@common/kube_config.ts";
 import type { Scaler } from "./scaler.ts";
+import { isUnreachableCode, unreachableText } from "@common/kube_errors.ts";
 
 /** How the scaler rides out an unreachable or overloaded API server. */
 export interface KubernetesRetryOptions {
@@ -93,16 +94,6 @@ export class KubernetesApiError extends Error {
 type Verb = "get" | "patch";
 type Resource = "deployments" | "deployments/scale";
 
-// Error codes of requests that did not reach, or got no answer from, the server.
-const UNREACHABLE = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EPIPE",
-  "EAI_AGAIN",
-]);
 // Answers that mean "not now": throttling and server-side trouble.
 const RETRY_STATUSES = new Set([429, 500, 502, 503, 504]);
 
@@ -415,15 +406,13 @@ function isRetryable(error: unknown): boolean {
   const status = statusOf(error);
   if (status !== undefined) return RETRY_STATUSES.has(status);
   const { name, code } = error as { name?: string; code?: string };
-  return name === "AbortError" || (code !== undefined && UNREACHABLE.has(code));
+  return name === "AbortError" || isUnreachableCode(code);
 }
 
 function describe(error: unknown): string {
   const { name, code, message } = error as { name?: string; code?: unknown; message?: string };
   if (name === "AbortError") return "no answer within the request timeout";
-  if (typeof code === "string" && UNREACHABLE.has(code)) {
-    return code === "ECONNREFUSED" ? "connection refused" : code;
-  }
+  if (isUnreachableCode(code)) return unreachableText(code);
   if (typeof code === "number") return `HTTP ${code}`;
   return message ?? String(error);
 }

@@ -29,6 +29,7 @@ import {
 } from "@kubernetes/client-node";
 import type { Logger } from "@common/log.ts";
 import type { PoolChange } from "./replica_pool.ts";
+import { isUnreachableCode, unreachableText } from "@common/kube_errors.ts";
 
 /** The part of an EndpointSlice this module reads; JSON field names as the API writes them. */
 export interface EndpointSliceLike {
@@ -144,17 +145,6 @@ type WatchEnd =
   | { kind: "closed"; events: number }
   | { kind: "gone" }
   | { kind: "failed"; error: unknown; events: number };
-
-// Error codes of requests that did not reach, or got no answer from, the server.
-const UNREACHABLE = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EPIPE",
-  "EAI_AGAIN",
-]);
 
 /** Lists, then watches, the EndpointSlices of one Service and keeps the pool in step. */
 export class EndpointSliceWatcher {
@@ -518,9 +508,7 @@ function describe(error: unknown): string {
   };
   const status = statusOf(error);
   if (name === "AbortError" || name === "TimeoutError") return "no answer within the timeout";
-  if (typeof code === "string" && UNREACHABLE.has(code)) {
-    return code === "ECONNREFUSED" ? "connection refused" : code;
-  }
+  if (isUnreachableCode(code)) return unreachableText(code);
   if (status !== undefined) return `HTTP ${status}${message ? ` ${message}` : ""}`;
   return message ?? String(error);
 }
