@@ -1,11 +1,15 @@
 /**
  * Helpers for the dispatcher's tests: fake replicas as real loopback servers,
- * a logger that keeps its lines, and a temporary target file.
+ * a logger that keeps its lines, a temporary target file, and a dispatcher
+ * started in this process over them.
  *
  * @module
  */
 
 import { createLogger, type Logger } from "@common/log.ts";
+import { writeTargets } from "@common/targets.ts";
+import { parseConfig } from "./config.ts";
+import { type Dispatcher, startDispatcher } from "./server.ts";
 
 /** What a fake replica saw of one request. */
 export interface SeenRequest {
@@ -120,4 +124,40 @@ export async function until(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** A dispatcher started by {@linkcode startTestDispatcher}. */
+export interface TestDispatcher {
+  dispatcher: Dispatcher;
+  /** Its target file, for tests that change the replica list. */
+  path: string;
+  /** Stops the dispatcher, then the replicas, and removes the target file. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a dispatcher in this process on a free port, over a fresh target file
+ * listing `replicas` and `extraTargets`, with `args` as extra flags.
+ */
+export async function startTestDispatcher(
+  replicas: FakeReplica[],
+  options: { args?: string[]; logger?: Logger; extraTargets?: string[] } = {},
+): Promise<TestDispatcher> {
+  const { dir, path } = await tempTargets();
+  await writeTargets(path, [...replicas.map((r) => r.address), ...(options.extraTargets ?? [])]);
+  const config = parseConfig(["--port", "0", "--targets", path, ...(options.args ?? [])], {});
+  const dispatcher = await startDispatcher(config, {
+    logger: options.logger ?? memoryLogger().logger,
+    processMetrics: false,
+    pollIntervalMs: 0,
+  });
+  return {
+    dispatcher,
+    path,
+    close: async () => {
+      await dispatcher.shutdown();
+      await Promise.all(replicas.map((replica) => replica.close()));
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
 }

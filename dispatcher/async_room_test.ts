@@ -1,13 +1,10 @@
 import assert from "node:assert/strict";
-import { writeTargets } from "@common/targets.ts";
-import { parseConfig } from "./config.ts";
-import { type Dispatcher, startDispatcher } from "./server.ts";
+import { type Dispatcher } from "./server.ts";
 import {
   type FakeReplica,
   type FakeReplicaOptions,
-  memoryLogger,
   startFakeReplica,
-  tempTargets,
+  startTestDispatcher,
   until,
 } from "./_test_support.ts";
 
@@ -27,14 +24,7 @@ async function harness(
   const replicas = await Promise.all(
     Array.from({ length: count }, () => startFakeReplica(replica)),
   );
-  const { dir, path } = await tempTargets();
-  await writeTargets(path, replicas.map((r) => r.address));
-  const config = parseConfig(["--port", "0", "--targets", path, ...args], {});
-  const dispatcher = await startDispatcher(config, {
-    logger: memoryLogger().logger,
-    processMetrics: false,
-    pollIntervalMs: 0,
-  });
+  const { dispatcher, close } = await startTestDispatcher(replicas, { args });
   return {
     dispatcher,
     replicas,
@@ -50,11 +40,7 @@ async function harness(
         headers: { "content-type": "image/jpeg" },
         body: new Uint8Array([0xff, 0xd8, 0xff, 1]),
       }),
-    close: async () => {
-      await dispatcher.shutdown();
-      await Promise.all(replicas.map((r) => r.close()));
-      await Deno.remove(dir, { recursive: true });
-    },
+    close,
   };
 }
 

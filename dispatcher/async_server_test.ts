@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
 import { createLogger, type Logger } from "@common/log.ts";
-import { writeTargets } from "@common/targets.ts";
-import { parseConfig } from "./config.ts";
-import { type Dispatcher, startDispatcher } from "./server.ts";
-import { type FakeReplica, startFakeReplica, tempTargets } from "./_test_support.ts";
+import { type Dispatcher } from "./server.ts";
+import { type FakeReplica, startFakeReplica, startTestDispatcher } from "./_test_support.ts";
 
 /** A logger whose lines can be awaited: each line resolves the waiters. */
 function watchedLogger(): { logger: Logger; nextLine(): Promise<void> } {
@@ -29,15 +27,8 @@ interface Harness {
 }
 
 async function harness(replica: FakeReplica, args: string[] = []): Promise<Harness> {
-  const { dir, path } = await tempTargets();
-  await writeTargets(path, [replica.address]);
   const { logger, nextLine } = watchedLogger();
-  const config = parseConfig(["--port", "0", "--targets", path, ...args], {});
-  const dispatcher = await startDispatcher(config, {
-    logger,
-    processMetrics: false,
-    pollIntervalMs: 0,
-  });
+  const { dispatcher, close } = await startTestDispatcher([replica], { args, logger });
   return {
     dispatcher,
     nextLine,
@@ -66,11 +57,7 @@ async function harness(replica: FakeReplica, args: string[] = []): Promise<Harne
       assert.ok(found, `dispatcher_async_jobs{status="${status}"} is exported`);
       return Number(found[1]);
     },
-    close: async () => {
-      await dispatcher.shutdown();
-      await replica.close();
-      await Deno.remove(dir, { recursive: true });
-    },
+    close,
   };
 }
 

@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
 import { writeTargets } from "@common/targets.ts";
-import { parseConfig } from "./config.ts";
-import { type Dispatcher, startDispatcher } from "./server.ts";
+import { type Dispatcher } from "./server.ts";
 import {
   type FakeReplica,
   memoryLogger,
   startFakeReplica,
-  tempTargets,
+  startTestDispatcher,
   until,
 } from "./_test_support.ts";
 
@@ -39,15 +38,8 @@ interface Harness {
 }
 
 async function harness(replicas: FakeReplica[], args: string[]): Promise<Harness> {
-  const { dir, path } = await tempTargets();
-  await writeTargets(path, replicas.map((replica) => replica.address));
   const { logger, lines } = memoryLogger();
-  const config = parseConfig(["--port", "0", "--targets", path, ...args], {});
-  const dispatcher = await startDispatcher(config, {
-    logger,
-    processMetrics: false,
-    pollIntervalMs: 0,
-  });
+  const { dispatcher, path, close } = await startTestDispatcher(replicas, { args, logger });
   return {
     dispatcher,
     lines,
@@ -64,11 +56,7 @@ async function harness(replicas: FakeReplica[], args: string[]): Promise<Harness
       const line = text.split("\n").find((l) => l.startsWith(`${series} `));
       return line === undefined ? undefined : Number(line.split(" ")[1]);
     },
-    close: async () => {
-      await dispatcher.shutdown();
-      await Promise.all(replicas.map((replica) => replica.close()));
-      await Deno.remove(dir, { recursive: true });
-    },
+    close,
   };
 }
 

@@ -1,30 +1,9 @@
 import assert from "node:assert/strict";
-import { writeTargets } from "@common/targets.ts";
-import { parseConfig } from "./config.ts";
-import { type Dispatcher, startDispatcher } from "./server.ts";
 import { RawConnection } from "./_raw_http.ts";
-import { type FakeReplica, memoryLogger, startFakeReplica, tempTargets } from "./_test_support.ts";
+import { type FakeReplica, startFakeReplica, startTestDispatcher } from "./_test_support.ts";
 
-async function start(
-  replica: FakeReplica,
-  args: string[],
-): Promise<{ dispatcher: Dispatcher; close(): Promise<void> }> {
-  const { dir, path } = await tempTargets();
-  await writeTargets(path, [replica.address]);
-  const config = parseConfig(["--port", "0", "--targets", path, ...args], {});
-  const dispatcher = await startDispatcher(config, {
-    logger: memoryLogger().logger,
-    processMetrics: false,
-    pollIntervalMs: 0,
-  });
-  return {
-    dispatcher,
-    close: async () => {
-      await dispatcher.shutdown();
-      await replica.close();
-      await Deno.remove(dir, { recursive: true });
-    },
-  };
+function start(replica: FakeReplica, args: string[]) {
+  return startTestDispatcher([replica], { args });
 }
 
 Deno.test("a known path asked with another method answers 405 with Allow", async (t) => {

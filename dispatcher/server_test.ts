@@ -7,6 +7,7 @@ import {
   type FakeReplica,
   memoryLogger,
   startFakeReplica,
+  startTestDispatcher,
   tempTargets,
   until,
 } from "./_test_support.ts";
@@ -25,15 +26,8 @@ async function harness(
   replicas: FakeReplica[],
   options: { extraTargets?: string[]; args?: string[] } = {},
 ): Promise<Harness> {
-  const { dir, path } = await tempTargets();
-  await writeTargets(path, [...replicas.map((r) => r.address), ...(options.extraTargets ?? [])]);
   const { logger, lines } = memoryLogger();
-  const config = parseConfig(["--port", "0", "--targets", path, ...(options.args ?? [])], {});
-  const dispatcher = await startDispatcher(config, {
-    logger,
-    processMetrics: false,
-    pollIntervalMs: 0,
-  });
+  const { dispatcher, path, close } = await startTestDispatcher(replicas, { ...options, logger });
   return {
     dispatcher,
     replicas,
@@ -45,11 +39,7 @@ async function harness(
         body,
         headers: headers ?? { "content-type": "image/jpeg" },
       }),
-    close: async () => {
-      await dispatcher.shutdown();
-      await Promise.all(replicas.map((replica) => replica.close()));
-      await Deno.remove(dir, { recursive: true });
-    },
+    close,
   };
 }
 
